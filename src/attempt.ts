@@ -1,0 +1,217 @@
+// One attempt: what ky calls as its `fetch`. It waits for a slot (queue deadline), asks the breaker,
+// dispatches with the headers and attempt deadlines, and then deals with the body: read it here when
+// a reader will want it (so a body failure is retried like a failure before headers), read an error
+// body for HttpError.body, or wrap it so the caller's own reading is watched (idle deadline).
+
+import {BodyTooLarge, cancelBody, declaredLength, readAllBytes, watchBody} from './body.js';
+import {decodeErrorBody} from './readers.js';
+import {IdleWatch, now, SignalNode} from './deadlines.js';
+import {DecodeError, isFetchError, type FetchFailure} from './errors.js';
+import {emit, type Timings} from './events.js';
+import {isJsonMediaType, parseContentType} from './charset.js';
+import type {Operation} from './operation.js';
+import type {BreakerTicket} from './breaker.js';
+import {SurefetchResponse} from './response.js';
+
+const acceptFor = {json: 'application/json', text: 'text/*', bytes: '*/*', arrayBuffer: '*/*', blob: '*/*'} as const;
+const allowedSchemes = new Set(['http:', 'https:', 'data:', 'blob:']);
+
+export class Attempt {
+	readonly node: SignalNode;
+	number = 0;
+	private readonly queuedAt = now();
+	private dispatchedAt = 0;
+	private headersAt = 0;
+	private bodyEndedAt = 0;
+	private release: (() => void) | undefined = undefined;
+	private finished = false;
+
+	constructor(readonly op: Operation) {
+		this.node = new SignalNode(op.node);
+	}
+
+	dispatched(release: (() => void) | undefined): void {
+		this.release = release;
+		this.dispatchedAt = now();
+		this.op.queueMs += this.dispatchedAt - this.queuedAt;
+		this.number = ++this.op.attempts;
+	}
+
+	headersArrived(): void {
+		this.headersAt = now();
+		this.node.disarm('headers');
+	}
+
+	/** The attempt is over (body read, failed, cancelled): clear its timers and free its slot. */
+	finish(): void {
+		if (this.finished) return;
+		this.finished = true;
+		this.bodyEndedAt = now();
+		this.node.release();
+		const release = this.release;
+		this.release = undefined;
+		release?.();
+	}
+
+	/** A raw error of this attempt -> the union; the attempt is finished. */
+	fail(error: unknown, phase: 'headers' | 'body'): unknown {
+		if (error instanceof BodyTooLarge) {
+			this.finish();
+			return tooLarge(this.op, error, this.contentType);
+		}
+		const failure = isFetchError(error) ? error : this.op.classify(error, phase, this.node);
+		this.finish();
+		return failure;
+	}
+
+	contentType: string | undefined = undefined;
+
+	timings(total: number): Timings {
+		const headers = this.headersAt ? this.headersAt - this.dispatchedAt : 0;
+		const body = this.bodyEndedAt && this.headersAt ? this.bodyEndedAt - this.headersAt : 0;
+		return {queue: this.op.queueMs, headers, body, total};
+	}
+}
+
+function tooLarge(op: Operation, error: BodyTooLarge, contentType: string | undefined): DecodeError {
+	const what = error.declared ? `Content-Length ${error.seen} > ${error.limit}` : `more than ${error.limit} bytes`;
+	return new DecodeError({...op.context(), reason: 'too-large', contentType, detail: what});
+}
+
+export async function runAttempt(op: Operation, request: Request, init: RequestInit | undefined): Promise<Response> {
+	op.lastRequest = request;
+	op.url = request.url;
+	op.method = request.method;
+	if (op.node.aborted) throw op.abortFailure();
+	const scheme = request.url.slice(0, request.url.indexOf(':') + 1).toLowerCase();
+	if (!allowedSchemes.has(scheme)) throw op.invalid('url', undefined, `unsupported URL scheme "${scheme}" (surefetch speaks http: and https:)`);
+
+	const attempt = new Attempt(op);
+	const {shared, config, listeners} = {shared: op.client.shared, config: op.config, listeners: op.client.listeners};
+	let release: (() => void) | undefined;
+	let ticket: BreakerTicket | undefined;
+	try {
+		if (shared.limits) {
+			attempt.node.arm('queue', config.deadlines.queue);
+			release = await shared.limits.acquire(request.url, attempt.node);
+			attempt.node.disarm('queue');
+		}
+		ticket = shared.breakers?.check(op, request.url);
+	} catch (error) {
+		release?.();
+		throw attempt.fail(error, 'headers');
+	}
+	attempt.dispatched(release);
+	if (listeners?.request) emit(listeners.request, {request: op.requestInfo(), attempt: attempt.number});
+
+	const {node} = attempt;
+	node.arm('headers', config.deadlines.headers);
+	node.arm('attempt', config.deadlines.attempt);
+	if (op.reader && !request.headers.has('accept')) request.headers.set('accept', acceptFor[op.reader]);
+	const transport = config.fetch ?? globalThis.fetch;
+	let response: Response;
+	try {
+		response = await transport(request, init ? {...init, signal: node.signal} : {signal: node.signal});
+	} catch (error) {
+		const failure = attempt.fail(error, 'headers');
+		if (ticket) shared.breakers!.record(ticket, failure);
+		throw failure;
+	}
+	attempt.headersArrived();
+	attempt.contentType = response.headers.get('content-type') ?? undefined;
+	if (listeners?.response) emit(listeners.response, {request: op.requestInfo(), attempt: attempt.number, status: response.status, timings: attempt.timings(op.elapsed())});
+	try {
+		const handed = await handleBody(op, attempt, response);
+		if (ticket) shared.breakers!.record(ticket, response.status >= 500 ? response.status : undefined);
+		return handed;
+	} catch (error) {
+		if (ticket) shared.breakers!.record(ticket, error);
+		throw error;
+	}
+}
+
+function throwsFor(op: Operation, response: Response): boolean {
+	if (response.ok || response.type === 'opaque') return false;
+	const rule = op.throwHttpErrors;
+	return typeof rule === 'function' ? rule(response.status) : rule;
+}
+
+async function handleBody(op: Operation, attempt: Attempt, response: Response): Promise<Response> {
+	const {body} = response;
+	if (!body) {
+		attempt.finish();
+		return response;
+	}
+	const {config} = op;
+	const idleMs = config.deadlines.idle;
+	const idle = idleMs === false ? undefined : new IdleWatch(attempt.node, idleMs);
+
+	// An error status: read the body now for HttpError.body (bounded, lenient). A body that cannot
+	// be read leaves `body` undefined; only a deadline or abort of the whole operation wins over the status.
+	if (throwsFor(op, response)) {
+		let bytes: Uint8Array | undefined;
+		const declared = declaredLength(response.headers);
+		if (config.maxBodyBytes !== false && declared !== undefined && declared > config.maxBodyBytes) {
+			cancelBody(body);
+		} else {
+			try {
+				bytes = await readAllBytes(body, config.maxBodyBytes, idle);
+			} catch (error) {
+				if (op.node.aborted) throw attempt.fail(error, 'body');
+				cancelBody(body);
+			}
+		}
+		attempt.finish();
+		const rebuilt = new SurefetchResponse((bytes ?? null) as BodyInit | null, response);
+		op.errorBodies.set(rebuilt, bytes === undefined ? undefined : decodeErrorBody(bytes, response.headers, config));
+		return rebuilt;
+	}
+
+	// A reader is waiting: read the whole body inside the attempt, so ky retries a failure here.
+	if (op.reader && !op.streamsResponse) {
+		const contentType = attempt.contentType;
+		if (op.reader === 'json' && config.decode.json === 'strict' && !isJsonMediaType(parseContentType(contentType).essence)) {
+			cancelBody(body);
+			attempt.finish();
+			throw new DecodeError({...op.context(), reason: 'content-type', contentType: contentType ?? '', detail: 'decode.json is strict and the media type is not JSON'});
+		}
+		const declared = declaredLength(response.headers);
+		let bytes: Uint8Array;
+		try {
+			if (config.maxBodyBytes !== false && declared !== undefined && declared > config.maxBodyBytes) {
+				cancelBody(body);
+				throw new BodyTooLarge(config.maxBodyBytes, declared, true);
+			}
+			bytes = await readAllBytes(body, config.maxBodyBytes, idle);
+		} catch (error) {
+			throw attempt.fail(error, 'body');
+		}
+		attempt.finish();
+		const rebuilt = new SurefetchResponse(bytes as BodyInit, response);
+		op.buffered.set(rebuilt, bytes);
+		return rebuilt;
+	}
+
+	// The caller reads the body: hand on a watched stream; the attempt ends with the body.
+	let rebuilt: SurefetchResponse | undefined;
+	const watched = watchBody(body, {
+		idle,
+		failure: (error) => {
+			const failure = isFetchError(error) ? error : attempt.fail(error, 'body');
+			if (rebuilt) rebuilt.bodyFailure = failure;
+			return failure;
+		},
+		settled: () => {
+			attempt.finish();
+			if (rebuilt) op.bodySettled(rebuilt);
+		},
+		onAbort: (callback) => {
+			attempt.node.onAbort = callback;
+		},
+	});
+	rebuilt = new SurefetchResponse(watched, response);
+	op.openBodies.add(rebuilt);
+	return rebuilt;
+}
+
+export type {FetchFailure};

@@ -1,0 +1,130 @@
+// Response bodies: read with the idle deadline and the size cap watching, or wrapped so that a body
+// the caller reads itself is watched the same way. A body that is not handed on is cancelled.
+
+import {IdleWatch} from './deadlines.js';
+
+/** Thrown (internally) when a body passes maxBodyBytes; the caller turns it into DecodeError 'too-large'. */
+export class BodyTooLarge {
+	constructor(readonly limit: number, readonly seen: number, readonly declared: boolean) {}
+}
+
+export function cancelBody(body: ReadableStream | null | undefined, reason?: unknown): void {
+	if (!body) return;
+	// A locked or finished stream rejects; either way there is nothing left to release.
+	try {
+		void body.cancel(reason).catch(() => {});
+	} catch {}
+}
+
+export function declaredLength(headers: Headers): number | undefined {
+	const value = headers.get('content-length');
+	if (value === null) return undefined;
+	const n = Number(value);
+	return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
+const empty = new Uint8Array(0);
+
+/**
+ * Reads a whole body. `idle` watches the gaps (may be undefined), `limit` caps the size (`false`: no cap).
+ * Rejects with the runtime's error, a BodyTooLarge, or whatever the stream was errored with.
+ */
+export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined): Promise<Uint8Array> {
+	if (!body) return empty;
+	const reader = body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	try {
+		for (;;) {
+			idle?.readStarted();
+			const {done, value} = await reader.read();
+			idle?.readEnded();
+			if (done) break;
+			size += value.byteLength;
+			if (limit !== false && size > limit) {
+				void reader.cancel().catch(() => {});
+				throw new BodyTooLarge(limit, size, false);
+			}
+			chunks.push(value);
+		}
+	} finally {
+		idle?.stop();
+		reader.releaseLock();
+	}
+	return concat(chunks, size);
+}
+
+export function concat(chunks: Uint8Array[], size: number): Uint8Array {
+	if (chunks.length === 1) return chunks[0]!;
+	if (chunks.length === 0) return empty;
+	const out = new Uint8Array(size);
+	let offset = 0;
+	for (const chunk of chunks) {
+		out.set(chunk, offset);
+		offset += chunk.byteLength;
+	}
+	return out;
+}
+
+export interface BodyWatcher {
+	idle: IdleWatch | undefined;
+	/** Maps whatever the source failed with to the error the caller should see. */
+	failure(error: unknown): unknown;
+	/** The body ended (done, errored or cancelled): release the attempt. Called once. */
+	settled(outcome: 'done' | 'error' | 'cancel'): void;
+	/** Registers a callback for when the attempt is aborted (deadline, caller, close). */
+	onAbort(callback: (reason: unknown) => void): void;
+}
+
+/**
+ * Wraps a body the caller will read: every chunk passes through, gaps are timed, a failure becomes
+ * the union member `watcher.failure` picks, and an abort errors the stream even when nobody reads.
+ */
+export function watchBody(source: ReadableStream<Uint8Array>, watcher: BodyWatcher): ReadableStream<Uint8Array> {
+	const reader = source.getReader();
+	let finished = false;
+	let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+	const finish = (outcome: 'done' | 'error' | 'cancel') => {
+		if (finished) return;
+		finished = true;
+		watcher.idle?.stop();
+		watcher.settled(outcome);
+	};
+	watcher.onAbort((reason) => {
+		if (finished) return;
+		const error = watcher.failure(reason);
+		void reader.cancel(error).catch(() => {});
+		try {
+			controllerRef?.error(error);
+		} catch {}
+		finish('error');
+	});
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			controllerRef = controller;
+		},
+		async pull(controller) {
+			try {
+				watcher.idle?.readStarted();
+				const {done, value} = await reader.read();
+				watcher.idle?.readEnded();
+				if (finished) return;
+				if (done) {
+					controller.close();
+					finish('done');
+				} else {
+					controller.enqueue(value);
+				}
+			} catch (error) {
+				if (finished) return;
+				const mapped = watcher.failure(error);
+				controller.error(mapped);
+				finish('error');
+			}
+		},
+		cancel(reason) {
+			finish('cancel');
+			return reader.cancel(reason).catch(() => {});
+		},
+	}, {highWaterMark: 0});
+}

@@ -1,0 +1,196 @@
+// Deadlines and the signal tree. Every deadline lives here: `total` on the operation node,
+// `queue`, `headers`, `attempt` and `idle` on the attempt node (`connect` is the Node transport's).
+//
+// A node aborts its children with its own reason and removes itself from its parent when it is
+// released, so a long-lived parent (a client, a caller's signal) never collects one listener per
+// request. Each deadline aborts with a reason object of its own (`DeadlineReason`), and the runtime
+// rejects with exactly `signal.reason`, so "which deadline fired" is an identity check.
+
+export type DeadlinePhase = 'queue' | 'connect' | 'headers' | 'idle' | 'attempt' | 'total';
+
+/** The abort reason of a surefetch deadline. Not an Error: it is a marker, never shown to a caller. */
+export class DeadlineReason {
+	constructor(readonly phase: DeadlinePhase, readonly timeout: number) {}
+}
+
+/** The abort reason when the caller's signal or `client.close()` stopped a request. */
+export class CallerAbort {
+	constructor(readonly source: 'signal' | 'client', readonly reason: unknown) {}
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+export const now: () => number = typeof performance !== 'undefined' && typeof performance.now === 'function'
+	? () => performance.now()
+	: () => Date.now();
+
+/**
+ * Deadline timers never keep a Node process alive on their own: the socket (or the queue that waits
+ * for one) does. A script therefore exits as soon as its last request settles.
+ */
+export function startTimer(callback: () => void, ms: number): Timer {
+	const timer = setTimeout(callback, ms);
+	(timer as {unref?: () => void}).unref?.();
+	return timer;
+}
+
+export class SignalNode {
+	readonly controller = new AbortController();
+	/** Called once, synchronously, when this node aborts (before its children). */
+	onAbort: ((reason: unknown) => void) | undefined = undefined;
+	private parent: SignalNode | undefined;
+	private children: Set<SignalNode> | undefined;
+	private timers: Partial<Record<DeadlinePhase, Timer>> | undefined;
+	private released = false;
+
+	constructor(parent?: SignalNode) {
+		if (!parent) return;
+		if (parent.aborted) {
+			this.abort(parent.reason);
+			return;
+		}
+		this.parent = parent;
+		(parent.children ??= new Set()).add(this);
+	}
+
+	get signal(): AbortSignal {
+		return this.controller.signal;
+	}
+
+	get aborted(): boolean {
+		return this.controller.signal.aborted;
+	}
+
+	get reason(): unknown {
+		return this.controller.signal.reason;
+	}
+
+	/** Number of live children (for tests and `close()`). */
+	get size(): number {
+		return this.children?.size ?? 0;
+	}
+
+	abort(reason: unknown): void {
+		if (this.aborted) return;
+		this.clearTimers();
+		this.controller.abort(reason);
+		const hook = this.onAbort;
+		this.onAbort = undefined;
+		hook?.(reason);
+		if (this.children) for (const child of [...this.children]) child.abort(reason);
+	}
+
+	/** Arms (or re-arms) the deadline of a phase; `false`/undefined leaves it off. */
+	arm(phase: DeadlinePhase, ms: number | false | undefined): void {
+		if (ms === false || ms === undefined || this.aborted || this.released) return;
+		this.disarm(phase);
+		(this.timers ??= {})[phase] = startTimer(() => this.abort(new DeadlineReason(phase, ms)), ms);
+	}
+
+	disarm(phase: DeadlinePhase): void {
+		const timer = this.timers?.[phase];
+		if (timer !== undefined) {
+			clearTimeout(timer);
+			this.timers![phase] = undefined;
+		}
+	}
+
+	/** Clears every timer and leaves the parent. Idempotent; children are released too. */
+	release(): void {
+		if (this.released) return;
+		this.released = true;
+		this.clearTimers();
+		this.onAbort = undefined;
+		if (this.children) {
+			for (const child of this.children) child.release();
+			this.children = undefined;
+		}
+		this.parent?.children?.delete(this);
+		this.parent = undefined;
+	}
+
+	private clearTimers(): void {
+		if (!this.timers) return;
+		for (const phase in this.timers) {
+			const timer = this.timers[phase as DeadlinePhase];
+			if (timer !== undefined) clearTimeout(timer);
+		}
+		this.timers = undefined;
+	}
+}
+
+/**
+ * The idle deadline: the longest wait for the next body chunk. It only runs while a read is
+ * waiting on the network, so a caller who reads slowly is not mistaken for a stalled server. One
+ * timer per idle period, not one per chunk: the timer checks how long the current read has waited.
+ */
+export class IdleWatch {
+	private timer: Timer | undefined;
+	private readSince = -1;
+
+	constructor(private readonly node: SignalNode, private readonly ms: number) {}
+
+	readStarted(): void {
+		this.readSince = now();
+		if (this.timer === undefined) this.schedule(this.ms);
+	}
+
+	readEnded(): void {
+		this.readSince = -1;
+	}
+
+	stop(): void {
+		if (this.timer !== undefined) clearTimeout(this.timer);
+		this.timer = undefined;
+		this.readSince = -1;
+	}
+
+	private schedule(ms: number): void {
+		this.timer = startTimer(() => this.check(), ms);
+	}
+
+	private check(): void {
+		this.timer = undefined;
+		if (this.readSince < 0) return; // nobody is waiting on the network
+		const waited = now() - this.readSince;
+		if (waited >= this.ms - 1) this.node.abort(new DeadlineReason('idle', this.ms));
+		else this.schedule(this.ms - waited);
+	}
+}
+
+// ---------------------------------------------------------------------------------------------
+// Links to signals we do not own (the caller's per-request signal, the client's lifetime signal).
+// One listener per external signal, whatever the number of requests using it, removed as soon as
+// the last of them settles. `AbortSignal.any` is avoided on purpose: Node 20 retains every
+// dependent signal and Node 22 removes them in super-linear time.
+
+export interface LinkTarget {
+	onExternalAbort(reason: unknown): void;
+}
+
+const links = new WeakMap<AbortSignal, Set<LinkTarget>>();
+
+function onExternalAbort(this: AbortSignal): void {
+	const targets = links.get(this);
+	links.delete(this);
+	this.removeEventListener('abort', onExternalAbort);
+	if (targets) for (const target of targets) target.onExternalAbort(this.reason);
+}
+
+/** Links `target` to `signal`. The caller must check `signal.aborted` first. */
+export function linkSignal(signal: AbortSignal, target: LinkTarget): void {
+	let targets = links.get(signal);
+	if (!targets) {
+		targets = new Set();
+		links.set(signal, targets);
+		signal.addEventListener('abort', onExternalAbort);
+	}
+	targets.add(target);
+}
+
+export function unlinkSignal(signal: AbortSignal, target: LinkTarget): void {
+	const targets = links.get(signal);
+	if (!targets || !targets.delete(target) || targets.size > 0) return;
+	links.delete(signal);
+	signal.removeEventListener('abort', onExternalAbort);
+}

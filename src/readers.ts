@@ -1,0 +1,138 @@
+// Readers: bytes -> charset -> text -> JSON (-> schema). The bytes were usually read inside the
+// attempt; when a reader comes late (after the response arrived) it reads the watched body here.
+
+import {BodyTooLarge, declaredLength, readAllBytes, cancelBody} from './body.js';
+import {CharsetFailure, decodeBytes, isJsonMediaType, parseContentType, resolveCharset, snippetOf, type ResolvedCharset} from './charset.js';
+import {DecodeError, isFetchError} from './errors.js';
+import type {Config} from './options.js';
+import type {Operation, ReaderKind} from './operation.js';
+
+/** The Standard Schema interface (https://standardschema.dev), the subset surefetch calls. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+	readonly '~standard': {
+		readonly version: 1;
+		readonly vendor: string;
+		readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+		readonly types?: {readonly input: Input; readonly output: Output} | undefined;
+	};
+}
+
+type StandardResult<Output> =
+	| {readonly value: Output; readonly issues?: undefined}
+	| {readonly issues: ReadonlyArray<{readonly message: string; readonly path?: ReadonlyArray<unknown>}>};
+
+export type InferOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['output'];
+
+/** The body's bytes, however they got here. Settles the operation once they are in. */
+async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
+	const buffered = op.buffered.get(response);
+	if (buffered) return buffered;
+	const {maxBodyBytes} = op.config;
+	try {
+		const declared = declaredLength(response.headers);
+		if (maxBodyBytes !== false && declared !== undefined && declared > maxBodyBytes) {
+			cancelBody(response.body);
+			throw new BodyTooLarge(maxBodyBytes, declared, true);
+		}
+		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined);
+		op.buffered.set(response, bytes);
+		return bytes;
+	} catch (error) {
+		if (error instanceof BodyTooLarge) {
+			const what = error.declared ? `Content-Length ${error.seen} > ${error.limit}` : `more than ${error.limit} bytes`;
+			throw new DecodeError({...op.context(), reason: 'too-large', contentType: response.headers.get('content-type') ?? undefined, detail: what});
+		}
+		const failure = isFetchError(error) ? error : op.toFailure(op.classify(error, 'body'));
+		throw failure;
+	} finally {
+		// A body we did not watch (a hook's own Response) ends the operation here.
+		if (!op.openBodies.has(response)) op.settle();
+	}
+}
+
+function charsetOf(op: Operation, response: Response, bytes: Uint8Array): {charset: ResolvedCharset; contentType: string | undefined} {
+	const contentType = response.headers.get('content-type') ?? undefined;
+	const {charset} = parseContentType(contentType);
+	return {charset: resolveCharset(bytes, charset, op.config.decode.encoding), contentType};
+}
+
+function decodeOrFail(op: Operation, bytes: Uint8Array, charset: ResolvedCharset, contentType: string | undefined, fatal: boolean): string {
+	const text = decodeBytes(bytes, charset, fatal);
+	if (!(text instanceof CharsetFailure)) return text;
+	const detail = text.reason === 'unknown-label'
+		? `unknown charset "${text.label}" (this runtime's TextDecoder does not know it)`
+		: `the bytes are not valid ${text.label}`;
+	return failDecode(op, 'charset', {charset: text.label, contentType, snippet: snippetOf(bytes, text.reason === 'unknown-label' ? undefined : charset), detail});
+}
+
+function failDecode(op: Operation, reason: DecodeError['reason'], extra: {charset?: string | undefined; contentType: string | undefined; snippet?: string; detail?: string; issues?: readonly unknown[]}): never {
+	throw new DecodeError({...op.context(), reason, ...extra});
+}
+
+export async function read(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1): Promise<unknown> {
+	const response = await op.promise;
+	const bytes = await bytesOf(op, response);
+	switch (kind) {
+		case 'bytes':
+			return bytes;
+		case 'arrayBuffer':
+			return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+				? bytes.buffer
+				: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+		case 'blob':
+			return new Blob([bytes as Uint8Array<ArrayBuffer>], {type: response.headers.get('content-type') ?? ''});
+		case 'text': {
+			const {charset, contentType} = charsetOf(op, response, bytes);
+			return decodeOrFail(op, bytes, charset, contentType, op.config.decode.fatal ?? false);
+		}
+		case 'json':
+			return readJson(op, response, bytes, schema);
+	}
+}
+
+async function readJson(op: Operation, response: Response, bytes: Uint8Array, schema: StandardSchemaV1 | undefined): Promise<unknown> {
+	const {charset, contentType} = charsetOf(op, response, bytes);
+	const {essence} = parseContentType(contentType);
+	if (op.config.decode.json === 'strict' && !isJsonMediaType(essence)) {
+		failDecode(op, 'content-type', {contentType: contentType ?? '', charset: charset.label, snippet: snippetOf(bytes, charset), detail: 'decode.json is strict and the media type is not JSON'});
+	}
+	if (bytes.byteLength === 0) {
+		if (response.status === 204 || response.status === 205 || op.method === 'HEAD') return undefined;
+		failDecode(op, 'json', {contentType, charset: charset.label, snippet: '', detail: 'the body is empty'});
+	}
+	const text = decodeOrFail(op, bytes, charset, contentType, op.config.decode.fatal ?? true);
+	let value: unknown;
+	try {
+		value = JSON.parse(text);
+	} catch (error) {
+		const detail = error instanceof Error ? error.message : undefined;
+		throw new DecodeError({...op.context(error), reason: 'json', contentType, charset: charset.label, snippet: text.slice(0, 200), detail});
+	}
+	if (schema === undefined) return value;
+	const result = await schema['~standard'].validate(value);
+	if (result.issues) {
+		const first = result.issues[0];
+		const where = first?.path?.length ? ` at ${first.path.map((p) => typeof p === 'object' && p !== null && 'key' in p ? String((p as {key: unknown}).key) : String(p)).join('.')}` : '';
+		failDecode(op, 'schema', {contentType, charset: charset.label, snippet: text.slice(0, 200), issues: result.issues, detail: first ? `${first.message}${where}` : undefined});
+	}
+	return result.value;
+}
+
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+	const standard = (value as {'~standard'?: {validate?: unknown}} | null | undefined)?.['~standard'];
+	return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof standard?.validate === 'function';
+}
+
+/** HttpError.body: lenient text in the server's charset, parsed when the media type is JSON. */
+export function decodeErrorBody(bytes: Uint8Array, headers: Headers, config: Config): unknown {
+	if (bytes.byteLength === 0) return undefined;
+	const {essence, charset} = parseContentType(headers.get('content-type'));
+	const text = decodeBytes(bytes, resolveCharset(bytes, charset, config.decode.encoding), false);
+	const lenient = text instanceof CharsetFailure ? decodeBytes(bytes, {label: 'utf-8', skip: 0, from: 'default'}, false) as string : text;
+	if (isJsonMediaType(essence)) {
+		try {
+			return JSON.parse(lenient);
+		} catch {}
+	}
+	return lenient;
+}
