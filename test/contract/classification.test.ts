@@ -1,0 +1,94 @@
+// Every fault the server can make becomes the SPEC's union member, never a raw error. Runs the real
+// runtime fetch. Node names the reason (`code`); a browser hides it (`unknown`).
+import {describe, expect, it} from 'vitest';
+import {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
+import {at, fault, isNode} from '../support/fault.js';
+
+// Short deadlines so stalls fail fast; no retries so each row is one attempt.
+const api = createClient({timeout: {total: 5000, headers: 1000, idle: 400}, retry: 0});
+
+async function failureOf(promise: Promise<unknown>): Promise<FetchFailure> {
+	try {
+		await promise;
+	} catch (error) {
+		expect(isFetchError(error), `not a surefetch error: ${String(error)}`).toBe(true);
+		return error as FetchFailure;
+	}
+	throw new Error('expected the request to fail');
+}
+
+type Row = {
+	name: string;
+	url: () => string;
+	read?: 'json' | 'text' | 'response-text';
+	expected: Record<string, unknown>;
+	/** The code Node gives; browsers give 'unknown'. */
+	nodeCode?: string;
+};
+
+const rows: Row[] = [
+	{name: 'connection refused', url: () => fault.refusedUrl, expected: {kind: 'network', phase: 'headers'}, nodeCode: 'refused'},
+	{name: 'reset before headers', url: () => at('/reset-before-headers'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'reset'},
+	{name: 'close before headers', url: () => at('/close-before-headers'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'reset'},
+	{name: 'reset mid-body (Content-Length)', url: () => at('/reset-mid-body?framing=cl'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'reset mid-body (chunked)', url: () => at('/reset-mid-body?framing=chunked'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'close mid-body (Content-Length)', url: () => at('/close-mid-body?framing=cl'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'close mid-body (chunked)', url: () => at('/close-mid-body?framing=chunked'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'reset mid-body, read by the caller', url: () => at('/reset-mid-body?framing=cl'), read: 'response-text', expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'bad chunk size', url: () => at('/bad-chunk'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'protocol'},
+	{name: 'bad gzip', url: () => at('/bad-gzip'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'protocol'},
+	{name: 'malformed status line', url: () => at('/malformed-status'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'protocol'},
+	{name: 'redirect loop', url: () => at('/redirect-loop'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'protocol'},
+	{name: 'TLS with a self-signed certificate', url: () => `${fault.tlsUrl}/ok`, expected: {kind: 'network', phase: 'headers'}, nodeCode: 'tls'},
+	{name: 'stall before headers', url: () => at('/stall-before-headers'), expected: {kind: 'timeout', phase: 'headers', timeout: 1000}},
+	{name: 'stall mid-body', url: () => at('/stall-mid-body?framing=cl'), expected: {kind: 'timeout', phase: 'idle', timeout: 400}},
+	{name: 'stall mid-body (chunked), read by the caller', url: () => at('/stall-mid-body?framing=chunked'), read: 'response-text', expected: {kind: 'timeout', phase: 'idle', timeout: 400}},
+	{name: 'trickle slower than the idle deadline', url: () => at('/trickle?every=700&chunks=3&size=10'), read: 'text', expected: {kind: 'timeout', phase: 'idle'}},
+	{name: '503 with Retry-After', url: () => at('/503?retryAfter=1'), expected: {kind: 'http', status: 503}},
+	{name: '429 with Retry-After', url: () => at('/429?retryAfter=1'), expected: {kind: 'http', status: 429}},
+	{name: 'HTML served as JSON', url: () => at('/html-as-json'), expected: {kind: 'decode', reason: 'json'}},
+	{name: 'truncated JSON', url: () => at('/bad-json'), expected: {kind: 'decode', reason: 'json'}},
+	{name: 'empty 200 body', url: () => at('/empty?status=200'), expected: {kind: 'decode', reason: 'json', snippet: ''}},
+	{name: 'empty chunked body', url: () => at('/empty-chunked'), expected: {kind: 'decode', reason: 'json'}},
+	{name: 'body over maxBodyBytes (Content-Length)', url: () => at('/too-large?n=200000&cl=1'), expected: {kind: 'decode', reason: 'too-large'}},
+	{name: 'body over maxBodyBytes (chunked)', url: () => at('/too-large?n=200000&cl=0'), expected: {kind: 'decode', reason: 'too-large'}},
+	{name: 'invalid UTF-8 in JSON', url: () => at('/charset/invalid-utf-8?as=json'), expected: {kind: 'decode', reason: 'charset'}},
+	{name: 'unknown charset label', url: () => at('/charset/wrong-label?as=json'), expected: {kind: 'decode', reason: 'charset', charset: 'x-klingon'}},
+];
+
+describe('classification: every fault is one member of the union', () => {
+	for (const row of rows) {
+		it(row.name, async () => {
+			const options = {maxBodyBytes: 100_000};
+			const call = api.get(row.url(), options);
+			const promise = row.read === 'response-text'
+				? call.then((response) => response.text())
+				: row.read === 'text' ? call.text() : call.json();
+			const failure = await failureOf(promise);
+			expect(failure).toMatchObject(row.expected);
+			if (row.nodeCode) expect((failure as {code?: string}).code).toBe(isNode ? row.nodeCode : 'unknown');
+			expect(failure.request.method).toBe('GET');
+			expect(failure.message).not.toMatch(/[\r\n]/);
+			expect(failure.attempts).toBe(1);
+		});
+	}
+
+	it('a 204 and a HEAD give undefined from .json()', async () => {
+		await expect(api.get(at('/empty?status=204')).json()).resolves.toBeUndefined();
+		await expect(api.get(at('/empty?status=205')).json()).resolves.toBeUndefined();
+		await expect(api.head(at('/ok')).json()).resolves.toBeUndefined();
+	});
+
+	it('a decode failure carries the snippet and the content type', async () => {
+		const failure = await failureOf(api.get(at('/html-as-json')).json());
+		expect(failure).toMatchObject({kind: 'decode', reason: 'json', contentType: expect.stringContaining('application/json')});
+		expect((failure as {snippet: string}).snippet).toMatch(/^<!doctype html>/i);
+		expect((failure as {snippet: string}).snippet.length).toBeLessThanOrEqual(200);
+	});
+
+	it('decode.json strict refuses a non-JSON media type before parsing', async () => {
+		const failure = await failureOf(api.get(at('/html'), {decode: {json: 'strict'}}).json());
+		expect(failure).toMatchObject({kind: 'decode', reason: 'content-type', contentType: expect.stringContaining('text/html')});
+		await expect(api.get(at('/ok'), {decode: {json: 'strict'}}).json()).resolves.toEqual({ok: true});
+	});
+});

@@ -1,0 +1,123 @@
+// Each deadline fires in its own phase, roughly when it should (generous windows: machines are
+// noisy), and a deadline is a TimeoutError even though the runtime reports an abort.
+import {describe, expect, it} from 'vitest';
+import {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
+import {at, sleep, stats, uid} from '../support/fault.js';
+
+async function timed(promise: Promise<unknown>): Promise<{error: FetchFailure; ms: number}> {
+	const started = performance.now();
+	const error = await promise.then(() => {
+		throw new Error('expected a failure');
+	}, (e: unknown) => e);
+	expect(isFetchError(error), String(error)).toBe(true);
+	return {error: error as FetchFailure, ms: performance.now() - started};
+}
+
+const slack = 1500; // upper window: CI machines stall
+
+describe('deadlines', () => {
+	it('headers: a server that never answers', async () => {
+		const api = createClient({retry: 0, timeout: {headers: 300}});
+		const {error, ms} = await timed(api.get(at('/stall-before-headers')).json());
+		expect(error).toMatchObject({kind: 'timeout', phase: 'headers', timeout: 300, attempts: 1, retryable: true});
+		expect(ms).toBeGreaterThanOrEqual(280);
+		expect(ms).toBeLessThan(300 + slack);
+	});
+
+	it('total: wins over a longer headers deadline, and `timeout: n` is its shorthand', async () => {
+		const api = createClient({retry: 0, timeout: 300});
+		const {error, ms} = await timed(api.get(at('/stall-before-headers')));
+		expect(error).toMatchObject({kind: 'timeout', phase: 'total', timeout: 300});
+		expect(ms).toBeGreaterThanOrEqual(280);
+		expect(ms).toBeLessThan(300 + slack);
+	});
+
+	it('idle: a body that stalls, read by a reader', async () => {
+		const api = createClient({retry: 0, timeout: {idle: 300}});
+		const {error, ms} = await timed(api.get(at('/stall-mid-body?framing=cl')).text());
+		expect(error).toMatchObject({kind: 'timeout', phase: 'idle', timeout: 300});
+		expect(ms).toBeLessThan(300 + slack);
+	});
+
+	it('idle: a body that stalls, read by the caller from the Response (text() and the stream)', async () => {
+		const api = createClient({retry: 0, timeout: {idle: 300}});
+		const response = await api.get(at('/stall-mid-body?framing=chunked'));
+		const {error} = await timed(response.text());
+		expect(error).toMatchObject({kind: 'timeout', phase: 'idle', timeout: 300});
+
+		const again = await api.get(at('/stall-mid-body?framing=cl'));
+		const reader = again.body!.getReader();
+		const {error: streamError} = await timed((async () => {
+			for (;;) if ((await reader.read()).done) return;
+		})());
+		expect(streamError).toMatchObject({kind: 'timeout', phase: 'idle'});
+	});
+
+	it('idle: a steady trickle within the deadline is fine', async () => {
+		const api = createClient({retry: 0, timeout: {idle: 500}});
+		const text = await api.get(at('/trickle?every=50&chunks=8&size=4')).text();
+		expect(text.length).toBe(32);
+	});
+
+	it('attempt: a trickle that never stalls but takes too long', async () => {
+		const api = createClient({retry: 0, timeout: {attempt: 400, idle: 1000}});
+		const {error, ms} = await timed(api.get(at('/trickle?every=100&chunks=20&size=4')).text());
+		expect(error).toMatchObject({kind: 'timeout', phase: 'attempt', timeout: 400});
+		expect(ms).toBeGreaterThanOrEqual(380);
+		expect(ms).toBeLessThan(400 + slack);
+	});
+
+	it('total: covers the body the caller reads from the Response', async () => {
+		const api = createClient({retry: 0, timeout: {total: 500, idle: 450}});
+		const response = await api.get(at('/trickle?every=100&chunks=20&size=4'));
+		const {error} = await timed(response.text());
+		expect(error).toMatchObject({kind: 'timeout', phase: 'total', timeout: 500});
+	});
+
+	it('queue: waiting for a concurrency slot', async () => {
+		const api = createClient({retry: 0, limit: {concurrency: 1}, timeout: {headers: 2000, queue: 200}});
+		const first = api.get(at('/delay?ms=800'));
+		const {error, ms} = await timed(api.get(at('/ok')));
+		expect(error).toMatchObject({kind: 'timeout', phase: 'queue', timeout: 200, attempts: 0});
+		expect(ms).toBeLessThan(200 + slack);
+		await expect(first).resolves.toBeInstanceOf(Response);
+	});
+
+	it('false turns a deadline off', async () => {
+		const api = createClient({retry: 0, timeout: {total: 400, headers: false}});
+		const {error} = await timed(api.get(at('/stall-before-headers')));
+		expect(error).toMatchObject({kind: 'timeout', phase: 'total'});
+	});
+
+	it('a headers timeout is retried, and each attempt gets its own deadline', async () => {
+		const id = uid('stall');
+		const api = createClient({retry: {limit: 2, delay: () => 10}, timeout: {headers: 200}});
+		const {error} = await timed(api.get(at(`/stall-before-headers?id=${id}`)));
+		expect(error).toMatchObject({kind: 'timeout', phase: 'headers', attempts: 3});
+		expect((await stats(id)).hits).toBe(3);
+	});
+
+	it('the caller\'s signal is an AbortedError with its reason, at any phase', async () => {
+		const api = createClient({retry: 0});
+		const controller = new AbortController();
+		setTimeout(() => controller.abort(new Error('user left')), 100);
+		const {error} = await timed(api.get(at('/stall-before-headers'), {signal: controller.signal}));
+		expect(error).toMatchObject({kind: 'aborted', source: 'signal', retryable: false});
+		expect((error as {reason: Error}).reason.message).toBe('user left');
+
+		const body = new AbortController();
+		const response = await api.get(at('/stall-mid-body?framing=cl'), {signal: body.signal});
+		setTimeout(() => body.abort('stop'), 50);
+		const {error: late} = await timed(response.arrayBuffer());
+		expect(late).toMatchObject({kind: 'aborted', source: 'signal', reason: 'stop'});
+	});
+
+	it('an already aborted signal rejects without a request', async () => {
+		const id = uid('pre');
+		const api = createClient();
+		const {error} = await timed(api.get(at(`/ok?id=${id}`), {signal: AbortSignal.abort('no')}));
+		expect(error).toMatchObject({kind: 'aborted', source: 'signal', reason: 'no', attempts: 0});
+		await sleep(20);
+		expect((await stats(id)).hits).toBe(0);
+	});
+});

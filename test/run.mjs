@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// `npm test`: build, type-check, then the whole suite on every supported Node (20 is the one
+// running this script; 22 and 24 are pinned binaries from npm, fetched once by ensure-node.mjs).
+// Any step failing fails the run; nothing is skipped silently.
+import {spawnSync} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const vitest = fileURLToPath(new URL('../node_modules/vitest/vitest.mjs', import.meta.url));
+const args = process.argv.slice(2);
+const only = new Set(args.filter((a) => !a.startsWith('-')));
+const want = (step) => only.size === 0 || only.has(step);
+
+function run(title, command, commandArgs, options = {}) {
+	console.log(`\n=== ${title}`);
+	const started = Date.now();
+	const result = spawnSync(command, commandArgs, {cwd: root, stdio: 'inherit', ...options});
+	const seconds = ((Date.now() - started) / 1000).toFixed(1);
+	if (result.status !== 0) {
+		console.error(`\n✗ ${title} failed (${seconds}s)`);
+		process.exit(result.status ?? 1);
+	}
+	console.log(`✓ ${title} (${seconds}s)`);
+}
+
+function nodeBinary(major) {
+	const result = spawnSync(process.execPath, [fileURLToPath(new URL('./support/ensure-node.mjs', import.meta.url)), String(major)], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+	if (result.status !== 0) {
+		console.error(`Node ${major} is needed for the suite and could not be installed (see above).`);
+		process.exit(1);
+	}
+	return result.stdout.trim();
+}
+
+if (want('build')) run('build (tsup)', process.execPath, [fileURLToPath(new URL('../node_modules/tsup/dist/cli-default.js', import.meta.url))]);
+if (want('typecheck')) run('type-check (tsc)', process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '--noEmit', '-p', '.']);
+const vitestArgs = ['run', '--config', 'test/vitest.config.ts'];
+if (want('node')) run(`Node ${process.versions.node}: vitest`, process.execPath, [vitest, ...vitestArgs]);
+for (const major of [22, 24]) {
+	if (!want(`node${major}`)) continue;
+	const binary = nodeBinary(major);
+	run(`Node ${major} (${binary}): vitest`, binary, [vitest, ...vitestArgs]);
+}
