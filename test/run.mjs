@@ -33,6 +33,7 @@ function nodeBinary(major) {
 }
 
 if (want('build')) run('build (tsup)', process.execPath, [fileURLToPath(new URL('../node_modules/tsup/dist/cli-default.js', import.meta.url))]);
+if (want('build')) run('package lint (publint)', process.execPath, [fileURLToPath(new URL('../node_modules/publint/src/cli.js', import.meta.url)), '--strict']);
 if (want('typecheck')) run('type-check (tsc)', process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '--noEmit', '-p', '.']);
 const vitestArgs = ['run', '--config', 'test/vitest.config.ts'];
 if (want('node')) run(`Node ${process.versions.node}: vitest`, process.execPath, [vitest, ...vitestArgs]);
