@@ -95,6 +95,8 @@ export async function runAttempt(op: Operation, request: Request, init: RequestI
 			attempt.node.arm('queue', config.deadlines.queue);
 			release = await shared.limits.acquire(request.url, attempt.node);
 			attempt.node.disarm('queue');
+			// Aborted while the slot was being handed over (close() aborts requests one by one).
+			if (attempt.node.aborted) throw attempt.node.reason;
 		}
 		ticket = shared.breakers?.check(op, request.url);
 	} catch (error) {

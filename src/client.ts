@@ -192,6 +192,9 @@ function toSafe(promise: ResponsePromise): SafeResponsePromise {
 		response = r;
 	}, () => {});
 	const safe = settleSafe(promise, () => response) as SafeResponsePromise;
+	// Only the caller's own errors reject here; when they read through a reader instead, that
+	// rejection reaches them there, so this one must not also be reported as unhandled.
+	safe.catch(() => {});
 	for (const kind of readers) {
 		(safe as unknown as Record<string, unknown>)[kind] = (schema?: StandardSchemaV1) =>
 			settleSafe((promise[kind] as (s?: StandardSchemaV1) => Promise<unknown>)(schema), () => response);
