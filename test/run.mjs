@@ -3,6 +3,7 @@
 // running this script; 22 and 24 are pinned binaries from npm, fetched once by ensure-node.mjs).
 // Any step failing fails the run; nothing is skipped silently.
 import {spawnSync} from 'node:child_process';
+import {mkdirSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -35,10 +36,25 @@ function nodeBinary(major) {
 if (want('build')) run('build (tsup)', process.execPath, [fileURLToPath(new URL('../node_modules/tsup/dist/cli-default.js', import.meta.url))]);
 if (want('build')) run('package lint (publint)', process.execPath, [fileURLToPath(new URL('../node_modules/publint/src/cli.js', import.meta.url)), '--strict']);
 if (want('typecheck')) run('type-check (tsc)', process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '--noEmit', '-p', '.']);
-const vitestArgs = ['run', '--config', 'test/vitest.config.ts'];
-if (want('node')) run(`Node ${process.versions.node}: vitest`, process.execPath, [vitest, ...vitestArgs]);
+// Each vitest run also writes a JSON report; the totals become the closing line.
+const totals = {passed: 0, failed: 0, skipped: 0};
+mkdirSync(new URL('../test-output', import.meta.url), {recursive: true});
+function vitestRun(title, binary, name) {
+	const report = `test-output/vitest-${name}.json`;
+	run(title, binary, [vitest, 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+	const result = JSON.parse(readFileSync(new URL(`../${report}`, import.meta.url), 'utf8'));
+	totals.passed += result.numPassedTests;
+	totals.failed += result.numFailedTests;
+	totals.skipped += result.numPendingTests + result.numTodoTests;
+	if (result.numTotalTests === 0) {
+		console.error(`✗ ${title}: no test ran`);
+		process.exit(1);
+	}
+}
+if (want('node')) vitestRun(`Node ${process.versions.node}: vitest`, process.execPath, `node${process.versions.node.split('.')[0]}`);
 for (const major of [22, 24]) {
 	if (!want(`node${major}`)) continue;
 	const binary = nodeBinary(major);
-	run(`Node ${major} (${binary}): vitest`, binary, [vitest, ...vitestArgs]);
+	vitestRun(`Node ${major} (${binary}): vitest`, binary, `node${major}`);
 }
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
