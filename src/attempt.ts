@@ -11,6 +11,8 @@ import {emit, type Timings} from './events.js';
 import {isJsonMediaType, parseContentType} from './charset.js';
 import type {Operation} from './operation.js';
 import type {BreakerTicket} from './breaker.js';
+import {race, type Dispatched} from './hedge.js';
+import {isRetryableMethod} from './retry.js';
 import {SurefetchResponse} from './response.js';
 
 const acceptFor = {json: 'application/json', text: 'text/*', bytes: '*/*', arrayBuffer: '*/*', blob: '*/*'} as const;
@@ -28,6 +30,7 @@ export class Attempt {
 
 	constructor(readonly op: Operation) {
 		this.node = new SignalNode(op.node);
+		op.live.add(this);
 	}
 
 	dispatched(release: (() => void) | undefined): void {
@@ -46,6 +49,7 @@ export class Attempt {
 	finish(): void {
 		if (this.finished) return;
 		this.finished = true;
+		this.op.live.delete(this);
 		this.bodyEndedAt = now();
 		this.node.release();
 		const release = this.release;
@@ -65,6 +69,8 @@ export class Attempt {
 	}
 
 	contentType: string | undefined = undefined;
+	/** Set when another (hedged) attempt won: this one's failure means nothing. */
+	superseded = false;
 
 	timings(total: number): Timings {
 		const headers = this.headersAt ? this.headersAt - this.dispatchedAt : 0;
@@ -85,16 +91,46 @@ export async function runAttempt(op: Operation, request: Request, init: RequestI
 	if (op.node.aborted) throw op.abortFailure();
 	const scheme = request.url.slice(0, request.url.indexOf(':') + 1).toLowerCase();
 	if (!allowedSchemes.has(scheme)) throw op.invalid('url', undefined, `unsupported URL scheme "${scheme}" (surefetch speaks http: and https:)`);
+	if (op.reader && !request.headers.has('accept')) request.headers.set('accept', acceptFor[op.reader]);
 
+	const {hedge, retry} = op.config;
+	const hedged = hedge !== false && isRetryableMethod(retry, request.method, request.headers.has('idempotency-key'));
+	const {attempt, response, ticket} = hedged
+		? await race(op, request, hedge, (req, mode) => dispatch(op, req, init, mode))
+		: (await dispatch(op, request, init, 'wait'))!;
+
+	const {shared, listeners} = op.client;
+	if (listeners?.response) emit(listeners.response, {request: op.requestInfo(), attempt: attempt.number, status: response.status, timings: attempt.timings(op.elapsed())});
+	try {
+		const handed = await handleBody(op, attempt, response);
+		if (ticket) shared.breakers!.record(ticket, response.status >= 500 ? response.status : undefined);
+		return handed;
+	} catch (error) {
+		if (ticket) shared.breakers!.record(ticket, error);
+		throw error;
+	}
+}
+
+/** One physical attempt up to the response headers. `mode: 'now'` (a hedge) skips when no slot is free. */
+async function dispatch(op: Operation, request: Request, init: RequestInit | undefined, mode: 'wait' | 'now'): Promise<Dispatched | undefined> {
 	const attempt = new Attempt(op);
-	const {shared, config, listeners} = {shared: op.client.shared, config: op.config, listeners: op.client.listeners};
+	const {shared, listeners} = op.client;
+	const {deadlines} = op.config;
 	let release: (() => void) | undefined;
 	let ticket: BreakerTicket | undefined;
 	try {
 		if (shared.limits) {
-			attempt.node.arm('queue', config.deadlines.queue);
-			release = await shared.limits.acquire(request.url, attempt.node);
-			attempt.node.disarm('queue');
+			if (mode === 'now') {
+				release = shared.limits.tryAcquire(request.url);
+				if (!release) {
+					attempt.finish();
+					return undefined;
+				}
+			} else {
+				attempt.node.arm('queue', deadlines.queue);
+				release = await shared.limits.acquire(request.url, attempt.node);
+				attempt.node.disarm('queue');
+			}
 			// Aborted while the slot was being handed over (close() aborts requests one by one).
 			if (attempt.node.aborted) throw attempt.node.reason;
 		}
@@ -107,28 +143,18 @@ export async function runAttempt(op: Operation, request: Request, init: RequestI
 	if (listeners?.request) emit(listeners.request, {request: op.requestInfo(), attempt: attempt.number});
 
 	const {node} = attempt;
-	node.arm('headers', config.deadlines.headers);
-	node.arm('attempt', config.deadlines.attempt);
-	if (op.reader && !request.headers.has('accept')) request.headers.set('accept', acceptFor[op.reader]);
-	const transport = config.fetch ?? globalThis.fetch;
-	let response: Response;
+	node.arm('headers', deadlines.headers);
+	node.arm('attempt', deadlines.attempt);
+	const transport = op.config.fetch ?? globalThis.fetch;
 	try {
-		response = await transport(request, init ? {...init, signal: node.signal} : {signal: node.signal});
+		const response = await transport(request, init ? {...init, signal: node.signal} : {signal: node.signal});
+		attempt.headersArrived();
+		attempt.contentType = response.headers.get('content-type') ?? undefined;
+		return {attempt, response, ticket};
 	} catch (error) {
 		const failure = attempt.fail(error, 'headers');
-		if (ticket) shared.breakers!.record(ticket, failure);
+		if (ticket) shared.breakers!.record(ticket, attempt.superseded ? null : failure);
 		throw failure;
-	}
-	attempt.headersArrived();
-	attempt.contentType = response.headers.get('content-type') ?? undefined;
-	if (listeners?.response) emit(listeners.response, {request: op.requestInfo(), attempt: attempt.number, status: response.status, timings: attempt.timings(op.elapsed())});
-	try {
-		const handed = await handleBody(op, attempt, response);
-		if (ticket) shared.breakers!.record(ticket, response.status >= 500 ? response.status : undefined);
-		return handed;
-	} catch (error) {
-		if (ticket) shared.breakers!.record(ticket, error);
-		throw error;
 	}
 }
 

@@ -31,6 +31,7 @@ const attemptPhases = new Set(['connect', 'headers', 'idle', 'attempt']);
 /** Does this outcome count against the origin? `undefined`: it says nothing either way. */
 function verdict(outcome: unknown): boolean | undefined {
 	if (outcome === undefined) return true; // success
+	if (outcome === null) return undefined; // nothing learned (a hedge that lost)
 	if (typeof outcome === 'number') return outcome < 500;
 	if (!isFetchError(outcome)) return undefined;
 	if (outcome.kind === 'network') return false;
@@ -77,7 +78,7 @@ export class Breakers {
 		return {circuit, origin, probe: false, listeners};
 	}
 
-	/** After an attempt: its outcome (undefined = success, a 5xx status, or the failure). */
+	/** After an attempt: its outcome (undefined = success, null = nothing learned, a 5xx status, or the failure). */
 	record(ticket: BreakerTicket, outcome: unknown): void {
 		const {circuit, origin, probe, listeners} = ticket;
 		const ok = verdict(outcome);

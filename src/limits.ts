@@ -56,6 +56,12 @@ export class Limits {
 		});
 	}
 
+	/** A slot now, or undefined: for hedges, which must never wait behind other requests. */
+	tryAcquire(url: string): (() => void) | undefined {
+		const origin = originOf(url);
+		return this.queued === 0 && this.canDispatch(origin) ? this.take(origin) : undefined;
+	}
+
 	private canDispatch(origin: string): boolean {
 		if (this.inFlight >= this.concurrency) return false;
 		if ((this.perOrigin.get(origin) ?? 0) >= this.perHost) return false;

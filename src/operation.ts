@@ -66,6 +66,8 @@ export class Operation implements LinkTarget {
 	throwHttpErrors: boolean | ((status: number) => boolean);
 	streamsResponse: boolean;
 	queueMs = 0;
+	/** Attempts not finished yet (more than one while hedging). */
+	readonly live = new Set<Attempt>();
 	private pendingDelay: number | undefined = undefined;
 	private lastFailure: FetchFailure | undefined = undefined;
 	private info: RequestInfo | undefined = undefined;

@@ -524,7 +524,7 @@ export const ROUTES = Object.freeze([
   route('/trickle', '200 text/plain, chunked: ?chunks=N (10) of ?size=B (16) bytes every ?every=MS (100)', trickle),
 
   // --- retries ---
-  route('/flaky', '?id=X: the first ?fail=K (1) hits fail, then 200 {"ok":true,"hits":n}; see flaky()', flaky),
+  route('/flaky', '?id=X: the first ?fail=K (1) hits fail (?mode=status|reset|reset-body|slow), then 200 {"ok":true,"hits":n}', flaky),
   route('/429', '429 JSON; ?retryAfter=S (&retryAfterDate=1: as an HTTP-date)', (ctx) => failWith(ctx, 429)),
   route('/503', '503 JSON; ?retryAfter=S (&retryAfterDate=1: as an HTTP-date)', (ctx) => failWith(ctx, 503)),
 
@@ -652,12 +652,14 @@ function flaky(ctx) {
   const { res, query, hits } = ctx;
   if (query.get('id') === null) throw new ParamError('/flaky needs ?id= (hits are counted per id)');
   const fail = intParam(query, 'fail', 1, 0, 1_000_000);
-  const mode = enumParam(query, 'mode', ['status', 'reset', 'reset-body']);
+  const mode = enumParam(query, 'mode', ['status', 'reset', 'reset-body', 'slow']);
   const code = intParam(query, 'status', 503, 200, 599);
   const success = Buffer.from(JSON.stringify({ ok: true, hits }));
 
   if (hits > fail) return sendBody(res, 200, 'application/json', success);
   if (mode === 'reset') return endEarly(ctx, 'reset');
+  // The first K hits answer 200 too, but only after ?ms=N (2000): a slow tail for hedging.
+  if (mode === 'slow') return ctx.later(intParam(query, 'ms', 2000, 0, 600_000), () => sendBody(res, 200, 'application/json', success));
   if (mode === 'reset-body') {
     return partialBody(ctx, { framing: 'cl', ending: 'reset', body: success, sent: success.length >> 1 });
   }
