@@ -122,8 +122,8 @@ export class Limits {
 				i++;
 				continue;
 			}
-			if (i === this.queueHead) this.queueHead++;
-			else this.queue.splice(i, 1);
+			if (i === this.queueHead) i = ++this.queueHead;
+			else this.queue.splice(i, 1); // the next waiter moves into index i
 			waiter.node.onAbort = undefined;
 			waiter.resolve(this.take(waiter.origin));
 		}

@@ -124,6 +124,7 @@ function createState(cors) {
     inFlight: 0,
     maxInFlight: 0,
     hits: new Map(), // ?id= value -> requests seen (preflights excluded)
+    groups: new Map(), // ?group= value -> {inFlight, maxInFlight}: concurrency of one test's requests
     sockets: new Set(), // open client sockets of both listeners
     timers: new Set(), // pending timers of all requests, cleared on close
   };
@@ -184,7 +185,7 @@ class ParamError extends Error {}
 
 function handleRequest(state, req, res, pickRoute) {
   const url = new URL(req.url ?? '/', 'http://fault-server.invalid');
-  if (url.pathname === STATS_PATH) return sendStats(state, req, res, url.searchParams.get('id'));
+  if (url.pathname === STATS_PATH) return sendStats(state, req, res, url.searchParams.get('id'), url.searchParams.get('group'));
   const ctx = createContext(state, req, res, url);
 
   if (req.method === 'OPTIONS' && ctx.cors) return preflight(ctx);
@@ -201,15 +202,19 @@ function handleRequest(state, req, res, pickRoute) {
 }
 
 /**
- * GET /__stats?id=X -> {"hits","requests","inFlight","maxInFlight","openSockets"}: the counters
+ * GET /__stats?id=X&group=G -> {"hits","requests","inFlight","maxInFlight","openSockets",
+ * "groupInFlight","groupMaxInFlight"} (a group is every request carrying ?group=G): the counters
  * over HTTP, for tests that cannot share memory with the server (a browser, another process).
  * It is not counted itself, so reading the counters never changes them.
  */
 const STATS_PATH = '/__stats';
 
-function sendStats(state, req, res, id) {
+function sendStats(state, req, res, id, groupName) {
   const headers = state.cors ? corsHeaders(req) : {};
+  const group = groupName === null ? undefined : state.groups.get(groupName);
   sendJson(res, 200, {
+    groupInFlight: group?.inFlight ?? 0,
+    groupMaxInFlight: group?.maxInFlight ?? 0,
     hits: id === null ? 0 : (state.hits.get(id) ?? 0),
     requests: state.requests,
     inFlight: state.inFlight,
@@ -228,6 +233,14 @@ function createContext(state, req, res, url) {
   state.inFlight++;
   state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
   if (id !== null && req.method !== 'OPTIONS') state.hits.set(id, (state.hits.get(id) ?? 0) + 1);
+  const groupName = req.method === 'OPTIONS' ? null : url.searchParams.get('group');
+  let group;
+  if (groupName !== null) {
+    group = state.groups.get(groupName) ?? { inFlight: 0, maxInFlight: 0 };
+    state.groups.set(groupName, group);
+    group.inFlight++;
+    group.maxInFlight = Math.max(group.maxInFlight, group.inFlight);
+  }
 
   // Timers of this request die with its response (normal end, client gone, or close()).
   const timers = new Set();
@@ -235,6 +248,7 @@ function createContext(state, req, res, url) {
   res.once('close', () => {
     closed = true;
     state.inFlight--;
+    if (group) group.inFlight--;
     for (const timer of timers) {
       clearTimeout(timer);
       state.timers.delete(timer);

@@ -11,14 +11,20 @@ export const uid = (name = 't'): string => `${name}-${Date.now().toString(36)}-$
 
 export interface ServerStats {
 	hits: number;
+	/** Requests carrying ?group=G in flight now, and at most, as the server saw them. */
+	groupInFlight: number;
+	groupMaxInFlight: number;
 	requests: number;
 	inFlight: number;
 	maxInFlight: number;
 }
 
-/** The server's counters; `id` selects the per-id hit count. */
-export async function stats(id?: string): Promise<ServerStats> {
-	const response = await fetch(at(`/__stats${id ? `?id=${encodeURIComponent(id)}` : ''}`));
+/** The server's counters; `id` selects the per-id hit count, `group` the per-group concurrency. */
+export async function stats(id?: string, group?: string): Promise<ServerStats> {
+	const query = new URLSearchParams();
+	if (id) query.set('id', id);
+	if (group) query.set('group', group);
+	const response = await fetch(at(`/__stats?${query}`));
 	return response.json() as Promise<ServerStats>;
 }
 
