@@ -166,6 +166,9 @@ export interface SurefetchOptions {
 }
 
 const requestKeys = ['timeout', 'retry', 'hedge', 'maxBodyBytes', 'decode', 'fetch'] as const;
+
+/** Keys that would reach an object's prototype when copied by assignment: never copied. */
+const unsafeKeys = new Set(['__proto__', 'constructor', 'prototype']);
 const clientOnlyKeys = ['limit', 'breaker', 'on', 'redact'] as const;
 
 /** Thrown by validation; createClient rethrows it as TypeError/RangeError, a request as InvalidRequestError. */
@@ -369,6 +372,7 @@ export function splitOptions<T extends Record<string, unknown>>(options: T | und
 	let hasOwn = false;
 	if (options) {
 		for (const key of Object.keys(options)) {
+			if (unsafeKeys.has(key)) continue;
 			const value = options[key];
 			if ((requestKeys as readonly string[]).includes(key) || key === 'redact') {
 				own[key] = value;
@@ -385,6 +389,7 @@ export function splitOptions<T extends Record<string, unknown>>(options: T | und
 export function mergeOwn(base: SurefetchOptions, next: SurefetchOptions): SurefetchOptions {
 	const out: SurefetchOptions = {...base};
 	for (const key of Object.keys(next) as Array<keyof SurefetchOptions>) {
+		if (unsafeKeys.has(key)) continue;
 		const value = next[key];
 		if (value === undefined) continue;
 		if (key === 'timeout') {
