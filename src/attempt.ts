@@ -31,6 +31,7 @@ export class Attempt {
 	constructor(readonly op: Operation) {
 		this.node = new SignalNode(op.node);
 		op.live.add(this);
+		op.lastAttempt = this;
 	}
 
 	dispatched(release: (() => void) | undefined): void {

@@ -68,6 +68,8 @@ export class Operation implements LinkTarget {
 	queueMs = 0;
 	/** Attempts not finished yet (more than one while hedging). */
 	readonly live = new Set<Attempt>();
+	/** The latest attempt, for the timings of the final event. */
+	lastAttempt: Attempt | undefined = undefined;
 	private pendingDelay: number | undefined = undefined;
 	private lastFailure: FetchFailure | undefined = undefined;
 	private info: RequestInfo | undefined = undefined;
@@ -237,7 +239,7 @@ export class Operation implements LinkTarget {
 		this.settle();
 		if (isFetchError(failure)) {
 			const listener = this.client.listeners?.error;
-			if (listener) emit(listener, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings()});
+			if (listener) emit(listener, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings(this.lastAttempt)});
 		}
 		throw failure;
 	}

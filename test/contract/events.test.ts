@@ -1,0 +1,46 @@
+// Listeners: what each event carries, timings that add up, and listeners never changing outcomes.
+import {describe, expect, it} from 'vitest';
+import {createClient, type ErrorEvent, type RequestEvent, type ResponseEvent} from '../../src/index.js';
+import {at} from '../support/fault.js';
+
+describe('listeners', () => {
+	it('request, response and error events with timings', async () => {
+		const requests: RequestEvent[] = [];
+		const responses: ResponseEvent[] = [];
+		const errors: ErrorEvent[] = [];
+		const api = createClient({retry: 0, limit: {concurrency: 1}, timeout: {idle: 150}, on: {
+			request: (e) => requests.push(e),
+			response: (e) => responses.push(e),
+			error: (e) => errors.push(e),
+		}});
+		const first = api.get(at('/delay?ms=150')).json();
+		const second = api.get(at('/stall-mid-body?framing=cl')).json().catch(() => undefined);
+		await Promise.all([first, second]);
+		expect(requests.map((e) => [e.attempt, new URL(e.request.url).pathname])).toEqual([[1, '/delay'], [1, '/stall-mid-body']]);
+		expect(responses).toHaveLength(2);
+		expect(responses[0]!.status).toBe(200);
+		expect(responses[0]!.timings.headers).toBeGreaterThanOrEqual(140);
+		expect(responses[1]!.timings.queue).toBeGreaterThanOrEqual(100); // waited for the first one's slot
+		expect(errors).toHaveLength(1);
+		const {timings, error} = errors[0]!;
+		expect(error).toMatchObject({kind: 'timeout', phase: 'idle'});
+		expect(timings.total).toBeGreaterThanOrEqual(timings.queue + timings.headers);
+		expect(timings.total).toBeGreaterThanOrEqual(250);
+		expect(timings.headers).toBeGreaterThan(0);
+		expect(timings.body).toBeGreaterThanOrEqual(140); // the idle deadline ran on the body
+	});
+
+	it('a listener that throws or rejects changes nothing', async () => {
+		const api = createClient({retry: 0, on: {
+			request: () => {
+				throw new Error('listener bug');
+			},
+			response: () => Promise.reject(new Error('async listener bug')),
+			error: () => {
+				throw new Error('listener bug');
+			},
+		}});
+		expect(await api.get(at('/ok')).json()).toEqual({ok: true});
+		expect(await api.get(at('/status/418')).catch((e: unknown) => e)).toMatchObject({kind: 'http', status: 418});
+	});
+});
