@@ -147,8 +147,11 @@ async function dispatch(op: Operation, request: Request, init: RequestInit | und
 	node.arm('headers', deadlines.headers);
 	node.arm('attempt', deadlines.attempt);
 	const transport = op.config.fetch ?? globalThis.fetch;
+	// A hedge must not wait behind the attempt it hedges: browsers hold identical GETs behind one
+	// HTTP-cache entry lock, so a hedge bypasses the cache.
+	const hedgeInit = mode === 'now' && request.cache === 'default' ? {cache: 'no-store' as RequestCache} : undefined;
 	try {
-		const response = await transport(request, init ? {...init, signal: node.signal} : {signal: node.signal});
+		const response = await transport(request, init || hedgeInit ? {...init, ...hedgeInit, signal: node.signal} : {signal: node.signal});
 		attempt.headersArrived();
 		attempt.contentType = response.headers.get('content-type') ?? undefined;
 		return {attempt, response, ticket};
@@ -165,9 +168,13 @@ function throwsFor(op: Operation, response: Response): boolean {
 	return typeof rule === 'function' ? rule(response.status) : rule;
 }
 
+/** Statuses that never carry a body (Chromium still hands an empty stream for some of them). */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+
 async function handleBody(op: Operation, attempt: Attempt, response: Response): Promise<Response> {
 	const {body} = response;
-	if (!body) {
+	if (!body || nullBodyStatuses.has(response.status)) {
+		cancelBody(body);
 		attempt.finish();
 		return response;
 	}

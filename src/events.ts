@@ -65,11 +65,12 @@ export function emit<E>(listener: ((event: E) => void) | undefined, event: E): v
 	}
 }
 
-// Surface the listener's bug without touching the request: the browser console, or a Node warning.
+// Surface the listener's bug without touching the request: a Node process warning, or the browser
+// console (not reportError: a page's global error handlers would treat it as an uncaught crash).
 function report(error: unknown): void {
-	const g = globalThis as {reportError?: (e: unknown) => void; process?: {emitWarning?: (w: string) => void}};
-	if (typeof g.reportError === 'function') g.reportError(error);
-	else g.process?.emitWarning?.(`surefetch: a listener threw: ${error instanceof Error ? error.message : String(error)}`);
+	const g = globalThis as {process?: {emitWarning?: (w: string) => void}};
+	if (typeof g.process?.emitWarning === 'function') g.process.emitWarning(`surefetch: a listener threw: ${error instanceof Error ? error.message : String(error)}`);
+	else console.error('surefetch: a listener threw', error);
 }
 
 /** Merges two listener sets (extend): both run, parent first. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: build, type-check, then the whole suite on every supported Node (20 is the one
-// running this script; 22 and 24 are pinned binaries from npm, fetched once by ensure-node.mjs).
+// `npm test`: build, lint the package, type-check, then the whole suite on every supported Node
+// (20 is the one running this script; 22 and 24 are pinned binaries from npm, fetched once by
+// ensure-node.mjs), then the contract suite in Chromium. `npm test -- node browser` runs some steps.
 // Any step failing fails the run; nothing is skipped silently.
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync} from 'node:fs';
@@ -39,9 +40,9 @@ if (want('typecheck')) run('type-check (tsc)', process.execPath, [fileURLToPath(
 // Each vitest run also writes a JSON report; the totals become the closing line.
 const totals = {passed: 0, failed: 0, skipped: 0};
 mkdirSync(new URL('../test-output', import.meta.url), {recursive: true});
-function vitestRun(title, binary, name) {
+function vitestRun(title, binary, name, config = 'test/vitest.config.ts') {
 	const report = `test-output/vitest-${name}.json`;
-	run(title, binary, [vitest, 'run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+	run(title, binary, [vitest, 'run', '--config', config, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
 	const result = JSON.parse(readFileSync(new URL(`../${report}`, import.meta.url), 'utf8'));
 	totals.passed += result.numPassedTests;
 	totals.failed += result.numFailedTests;
@@ -57,4 +58,6 @@ for (const major of [22, 24]) {
 	const binary = nodeBinary(major);
 	vitestRun(`Node ${major} (${binary}): vitest`, binary, `node${major}`);
 }
+// The contract suite again, in Chromium (Debian's; CHROMIUM_PATH overrides). Missing Chromium fails the run.
+if (want('browser')) vitestRun('Chromium: vitest browser mode', process.execPath, 'chromium', 'test/vitest.browser.config.ts');
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);

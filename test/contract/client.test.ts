@@ -131,7 +131,7 @@ describe('options', () => {
 		const api = createClient();
 		const cases: Array<[() => Promise<unknown>, string]> = [
 			[() => api.get('http://exa mple.com:99999/'), 'url'],
-			[() => api.get('not a url at all'), 'url'],
+			[() => api.get('http://[::1/unclosed'), 'url'],
 			[() => api.get(at('/ok'), {headers: {'x-bad': 'a\r\nInjected: 1'}}), 'header'],
 			[() => api(at('/ok'), {method: 'BAD METHOD'}), 'method'],
 			[() => api.get(at('/ok'), {body: 'data'}), 'body'],

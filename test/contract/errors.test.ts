@@ -23,7 +23,7 @@ describe('errors', () => {
 			await failure(api.get(fault.refusedUrl)),
 			await failure(api.get(at('/status/500'))),
 			await failure(api.get(at('/bad-json')).json()),
-			await failure(api.get('http://exa mple.com/')),
+			await failure(api.get('http://example.com:99999/')),
 		];
 		const classes = [TimeoutError, AbortedError, NetworkError, HttpError, DecodeError, InvalidRequestError];
 		samples.forEach((error, i) => {
@@ -104,7 +104,7 @@ describe('safe', () => {
 			api.safe.get(fault.refusedUrl).text(),
 			api.safe.get(at('/status/503')).json(),
 			api.safe.get(at('/bad-json')).json(),
-			api.safe.get('http://exa mple.com/').bytes(),
+			api.safe.get('http://example.com:99999/').bytes(),
 			api.safe.post(at('/ok'), {signal: AbortSignal.abort()}).blob(),
 		]);
 		expect(failures.map((r) => (r.ok ? 'ok' : r.error.kind))).toEqual(['timeout', 'network', 'http', 'decode', 'invalid', 'aborted']);
