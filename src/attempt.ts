@@ -4,7 +4,7 @@
 // body for HttpError.body, or wrap it so the caller's own reading is watched (idle deadline).
 
 import {BodyTooLarge, cancelBody, declaredLength, readAllBytes, watchBody} from './body.js';
-import {decodeErrorBody} from './readers.js';
+import {decodeErrorBody, tooLarge} from './readers.js';
 import {IdleWatch, now, SignalNode} from './deadlines.js';
 import {DecodeError, isFetchError, type FetchFailure} from './errors.js';
 import {emit, type Timings} from './events.js';
@@ -78,11 +78,6 @@ export class Attempt {
 		const body = this.bodyEndedAt && this.headersAt ? this.bodyEndedAt - this.headersAt : 0;
 		return {queue: this.op.queueMs, headers, body, total};
 	}
-}
-
-function tooLarge(op: Operation, error: BodyTooLarge, contentType: string | undefined): DecodeError {
-	const what = error.declared ? `Content-Length ${error.seen} > ${error.limit}` : `more than ${error.limit} bytes`;
-	return new DecodeError({...op.context(), reason: 'too-large', contentType, detail: what});
 }
 
 export async function runAttempt(op: Operation, request: Request, init: RequestInit | undefined): Promise<Response> {

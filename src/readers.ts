@@ -38,16 +38,19 @@ async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
 		op.buffered.set(response, bytes);
 		return bytes;
 	} catch (error) {
-		if (error instanceof BodyTooLarge) {
-			const what = error.declared ? `Content-Length ${error.seen} > ${error.limit}` : `more than ${error.limit} bytes`;
-			throw new DecodeError({...op.context(), reason: 'too-large', contentType: response.headers.get('content-type') ?? undefined, detail: what});
-		}
+		if (error instanceof BodyTooLarge) throw tooLarge(op, error, response.headers.get('content-type') ?? undefined);
 		const failure = isFetchError(error) ? error : op.toFailure(op.classify(error, 'body'));
 		throw failure;
 	} finally {
 		// A body we did not watch (a hook's own Response) ends the operation here.
 		if (!op.openBodies.has(response)) op.settle();
 	}
+}
+
+/** maxBodyBytes was passed: the body was cancelled, the reader gets this. */
+export function tooLarge(op: Operation, error: BodyTooLarge, contentType: string | undefined): DecodeError {
+	const what = error.declared ? `Content-Length ${error.seen} > ${error.limit}` : `more than ${error.limit} bytes`;
+	return new DecodeError({...op.context(), reason: 'too-large', contentType, detail: what});
 }
 
 function charsetOf(op: Operation, response: Response, bytes: Uint8Array): {charset: ResolvedCharset; contentType: string | undefined} {

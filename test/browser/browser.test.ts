@@ -1,16 +1,9 @@
 // Browser-only cases, run in Chromium: what a browser hides (CORS, the opaque TypeError), the
 // Response methods a caller uses directly, and listeners on a long-lived signal.
 import {describe, expect, it} from 'vitest';
-import {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
-import {at, fault} from '../support/fault.js';
+import {createClient} from '../../src/index.js';
+import {at, fault, failure} from '../support/fault.js';
 
-async function failure(promise: Promise<unknown>): Promise<FetchFailure> {
-	const error = await promise.then(() => {
-		throw new Error('expected a failure');
-	}, (e: unknown) => e);
-	expect(isFetchError(error), String(error)).toBe(true);
-	return error as FetchFailure;
-}
 
 describe('in a browser', () => {
 	it('runs in a real browser', () => {

@@ -1,15 +1,8 @@
 // The client: callable and shortcuts, readers, extend, close, options validation, ky pass-through.
 import {describe, expect, it} from 'vitest';
-import surefetch, {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
-import {at, sleep, stats, uid} from '../support/fault.js';
+import surefetch, {createClient} from '../../src/index.js';
+import {at, sleep, stats, uid, failure} from '../support/fault.js';
 
-async function failure(promise: Promise<unknown>): Promise<FetchFailure> {
-	const error = await promise.then(() => {
-		throw new Error('expected a failure');
-	}, (e: unknown) => e);
-	expect(isFetchError(error), String(error)).toBe(true);
-	return error as FetchFailure;
-}
 
 describe('client', () => {
 	it('is callable, has method shortcuts, and the default export is a ready client', async () => {

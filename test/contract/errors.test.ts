@@ -2,17 +2,10 @@
 import {describe, expect, it} from 'vitest';
 import {
 	AbortedError, CircuitOpenError, createClient, DecodeError, FetchError, HttpError, InvalidRequestError,
-	isFetchError, NetworkError, TimeoutError, type FetchFailure, type RequestEvent,
+	isFetchError, NetworkError, TimeoutError, type RequestEvent,
 } from '../../src/index.js';
-import {at, fault} from '../support/fault.js';
+import {at, fault, failure} from '../support/fault.js';
 
-async function failure(promise: Promise<unknown>): Promise<FetchFailure> {
-	const error = await promise.then(() => {
-		throw new Error('expected a failure');
-	}, (e: unknown) => e);
-	expect(isFetchError(error), String(error)).toBe(true);
-	return error as FetchFailure;
-}
 
 describe('errors', () => {
 	it('every class extends FetchError and Error, and isFetchError knows them all', async () => {

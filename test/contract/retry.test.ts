@@ -1,18 +1,11 @@
 // Retries: ky schedules, surefetch decides. Union-aware shouldRetry, Retry-After, Idempotency-Key,
 // body-phase failures of a reader, and never a backoff past the total deadline.
 import {describe, expect, it} from 'vitest';
-import {createClient, isFetchError, type FetchFailure, type RetryEvent} from '../../src/index.js';
-import {at, stats, uid} from '../support/fault.js';
+import {createClient, type RetryEvent} from '../../src/index.js';
+import {at, stats, uid, failure} from '../support/fault.js';
 
 const fast = {delay: () => 20};
 
-async function failure(promise: Promise<unknown>): Promise<FetchFailure> {
-	const error = await promise.then(() => {
-		throw new Error('expected a failure');
-	}, (e: unknown) => e);
-	expect(isFetchError(error), String(error)).toBe(true);
-	return error as FetchFailure;
-}
 
 describe('retry', () => {
 	it('retries a 503 until it succeeds', async () => {

@@ -2,7 +2,7 @@
 // a loopback server serves it, and a real Chromium (Debian's, driven by playwright-core) runs it
 // against the fault server. Outside vitest's browser harness, so certificates are checked for real.
 import {createServer, type Server} from 'node:http';
-import {existsSync, readFileSync} from 'node:fs';
+import {existsSync} from 'node:fs';
 import {gzipSync} from 'node:zlib';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';

@@ -1,5 +1,6 @@
-// What a test needs from the fault server: its addresses and its counters.
-import {inject} from 'vitest';
+// What a test needs from the fault server: its addresses and its counters; and how to expect a failure.
+import {expect, inject} from 'vitest';
+import {isFetchError, type FetchFailure} from '../../src/index.js';
 
 export const fault = inject('fault');
 
@@ -31,3 +32,12 @@ export async function stats(id?: string, group?: string): Promise<ServerStats> {
 export const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Awaits a promise that must reject with a surefetch error, and returns that error. */
+export async function failure(promise: Promise<unknown>): Promise<FetchFailure> {
+	const error = await promise.then(() => {
+		throw new Error('expected a failure');
+	}, (e: unknown) => e);
+	expect(isFetchError(error), `not a surefetch error: ${String(error)}`).toBe(true);
+	return error as FetchFailure;
+}
