@@ -194,7 +194,8 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 		}
 		attempt.finish();
 		const rebuilt = new SurefetchResponse((bytes ?? null) as BodyInit | null, response);
-		op.errorBodies.set(rebuilt, bytes === undefined ? undefined : decodeErrorBody(bytes, response.headers, config));
+		rebuilt.hasErrorBody = true;
+		rebuilt.errorBody = bytes === undefined ? undefined : decodeErrorBody(bytes, response.headers, config);
 		return rebuilt;
 	}
 
@@ -219,7 +220,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 		}
 		attempt.finish();
 		const rebuilt = new SurefetchResponse(bytes as BodyInit, response);
-		op.buffered.set(rebuilt, bytes);
+		rebuilt.bodyBytes = bytes;
 		return rebuilt;
 	}
 
@@ -241,7 +242,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 		},
 	});
 	rebuilt = new SurefetchResponse(watched, response);
-	op.openBodies.add(rebuilt);
+	rebuilt.open = true;
 	return rebuilt;
 }
 

@@ -14,6 +14,7 @@ import type {Config} from './options.js';
 import {redactUrl} from './redact.js';
 import {decideRetry, backoff} from './retry.js';
 import {runAttempt, type Attempt} from './attempt.js';
+import {SurefetchResponse} from './response.js';
 import type {Lifecycle} from './lifecycle.js';
 import type {Limits} from './limits.js';
 import type {Breakers} from './breaker.js';
@@ -56,12 +57,8 @@ export class Operation implements LinkTarget {
 	lastRequest: Request | undefined = undefined;
 	/** The response handed to the caller, once known. */
 	response: Response | undefined = undefined;
-	/** Bodies read inside an attempt, by the response that carries them. */
-	readonly buffered = new WeakMap<Response, Uint8Array>();
-	/** Decoded error bodies, by the response ky will wrap in its HTTPError. */
-	readonly errorBodies = new WeakMap<Response, unknown>();
-	/** Watched bodies still open, by response. */
-	readonly openBodies = new WeakSet<Response>();
+	/** A body a late reader read from a Response surefetch did not build (a hook's own). */
+	readBytes: {response: Response; bytes: Uint8Array} | undefined = undefined;
 	readonly promise: Promise<Response>;
 	throwHttpErrors: boolean | ((status: number) => boolean);
 	streamsResponse: boolean;
@@ -75,7 +72,8 @@ export class Operation implements LinkTarget {
 	private info: RequestInfo | undefined = undefined;
 	private infoUrl = '';
 	private settled = false;
-	private readonly httpErrors = new WeakMap<Response, HttpError>();
+	/** The HttpError made for a response (ky's shouldRetry and the final boundary ask for it twice). */
+	private httpError: HttpError | undefined = undefined;
 
 	constructor(
 		readonly client: ClientView,
@@ -218,19 +216,18 @@ export class Operation implements LinkTarget {
 	}
 
 	private httpFailure(response: Response, kyError: unknown): HttpError {
-		let failure = this.httpErrors.get(response);
-		if (!failure) {
-			const body = this.errorBodies.has(response) ? this.errorBodies.get(response) : (kyError as {data?: unknown}).data;
-			failure = new HttpError({...this.context(), response, body});
-			this.httpErrors.set(response, failure);
+		if (this.httpError?.response !== response) {
+			const ours = response instanceof SurefetchResponse && response.hasErrorBody;
+			const body = ours ? response.errorBody : (kyError as {data?: unknown}).data;
+			this.httpError = new HttpError({...this.context(), response, body});
 		}
-		return failure;
+		return this.httpError;
 	}
 
 	private onResponse(response: Response): Response {
 		this.response = response;
 		// A watched body keeps the operation (and its total deadline) alive until it ends.
-		if (!this.openBodies.has(response) || this.buffered.has(response)) this.settle();
+		if (!(response instanceof SurefetchResponse && response.open)) this.settle();
 		return response;
 	}
 
@@ -245,8 +242,8 @@ export class Operation implements LinkTarget {
 	}
 
 	/** A watched body ended; if it is the one the caller holds, the operation is over. */
-	bodySettled(response: Response): void {
-		this.openBodies.delete(response);
+	bodySettled(response: SurefetchResponse): void {
+		response.open = false;
 		if (this.response === response) this.settle();
 	}
 

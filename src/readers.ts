@@ -6,6 +6,7 @@ import {CharsetFailure, decodeBytes, isJsonMediaType, parseContentType, resolveC
 import {DecodeError, isFetchError} from './errors.js';
 import type {Config} from './options.js';
 import type {Operation, ReaderKind} from './operation.js';
+import {SurefetchResponse} from './response.js';
 
 /** The Standard Schema interface (https://standardschema.dev), the subset surefetch calls. */
 export interface StandardSchemaV1<Input = unknown, Output = Input> {
@@ -25,8 +26,9 @@ export type InferOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']
 
 /** The body's bytes, however they got here. Settles the operation once they are in. */
 async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
-	const buffered = op.buffered.get(response);
-	if (buffered) return buffered;
+	const ours = response instanceof SurefetchResponse ? response : undefined;
+	if (ours?.bodyBytes) return ours.bodyBytes;
+	if (op.readBytes?.response === response) return op.readBytes.bytes;
 	const {maxBodyBytes} = op.config;
 	try {
 		const declared = declaredLength(response.headers);
@@ -35,7 +37,8 @@ async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
 			throw new BodyTooLarge(maxBodyBytes, declared, true);
 		}
 		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined);
-		op.buffered.set(response, bytes);
+		if (ours) ours.bodyBytes = bytes;
+		else op.readBytes = {response, bytes};
 		return bytes;
 	} catch (error) {
 		if (error instanceof BodyTooLarge) throw tooLarge(op, error, response.headers.get('content-type') ?? undefined);
@@ -43,7 +46,7 @@ async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
 		throw failure;
 	} finally {
 		// A body we did not watch (a hook's own Response) ends the operation here.
-		if (!op.openBodies.has(response)) op.settle();
+		if (!ours?.open) op.settle();
 	}
 }
 

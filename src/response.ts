@@ -15,6 +15,13 @@ export class SurefetchResponse extends Response {
 	#origin: Origin;
 	/** The failure the body stream was errored with, if any. */
 	bodyFailure: unknown = undefined;
+	/** The whole body, when an attempt read it for a reader. */
+	bodyBytes: Uint8Array | undefined = undefined;
+	/** A watched body the caller has not finished reading: the operation stays open for it. */
+	open = false;
+	/** HttpError.body, decoded when the attempt read an error body (`undefined`: unreadable). */
+	errorBody: unknown = undefined;
+	hasErrorBody = false;
 
 	constructor(body: BodyInit | null, from: Response | SurefetchResponse, origin?: Origin) {
 		super(body, {status: from.status, statusText: from.statusText, headers: from.headers});

@@ -24,6 +24,18 @@ describe('client', () => {
 		expect(await response.json()).toEqual({ok: true});
 	});
 
+	it('after a reader, the Response (safe\'s `response`) can still be read with its own methods', async () => {
+		const result = await createClient().safe.get(at('/charset/gbk?as=json')).json();
+		expect(result.ok).toBe(true);
+		if (!result.ok) return;
+		const {response} = result;
+		expect(response.url).toBe(at('/charset/gbk?as=json'));
+		expect(await response.clone().bytes()).toBeInstanceOf(Uint8Array);
+		expect((await response.clone().arrayBuffer()).byteLength).toBeGreaterThan(10);
+		expect(await response.clone().blob()).toBeInstanceOf(Blob);
+		expect(await response.text()).toContain('greeting'); // fetch's own UTF-8 text(), by design
+	});
+
 	it('passes ky options through: json body, searchParams, headers, hooks, throwHttpErrors', async () => {
 		const api = createClient({
 			prefix: at('/'),
