@@ -231,6 +231,8 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 		failure: (error) => {
 			const failure = isFetchError(error) ? error : attempt.fail(error, 'body');
 			if (rebuilt) rebuilt.bodyFailure = failure;
+			// The caller reads this body: if the call is already theirs, this is its final failure.
+			if (rebuilt && op.response === rebuilt && isFetchError(failure)) op.reportFailure(failure);
 			return failure;
 		},
 		settled: () => {

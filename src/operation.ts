@@ -72,6 +72,7 @@ export class Operation implements LinkTarget {
 	private info: RequestInfo | undefined = undefined;
 	private infoUrl = '';
 	private settled = false;
+	private errorReported = false;
 	/** The HttpError made for a response (ky's shouldRetry and the final boundary ask for it twice). */
 	private httpError: HttpError | undefined = undefined;
 
@@ -234,11 +235,16 @@ export class Operation implements LinkTarget {
 	private onFailure(error: unknown): never {
 		const failure = this.toFailure(error);
 		this.settle();
-		if (isFetchError(failure)) {
-			const listener = this.client.listeners?.error;
-			if (listener) emit(listener, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings(this.lastAttempt)});
-		}
+		if (isFetchError(failure)) this.reportFailure(failure);
 		throw failure;
+	}
+
+	/** `on.error`, once per call, wherever the final failure surfaced (ky, a reader, the caller's own read). */
+	reportFailure(failure: FetchFailure): void {
+		if (this.errorReported) return;
+		this.errorReported = true;
+		const listener = this.client.listeners?.error;
+		if (listener) emit(listener, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings(this.lastAttempt)});
 	}
 
 	/** A watched body ended; if it is the one the caller holds, the operation is over. */

@@ -76,6 +76,15 @@ function failDecode(op: Operation, reason: DecodeError['reason'], extra: {charse
 }
 
 export async function read(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1): Promise<unknown> {
+	try {
+		return await readAs(op, kind, schema);
+	} catch (error) {
+		if (isFetchError(error)) op.reportFailure(error);
+		throw error;
+	}
+}
+
+async function readAs(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1): Promise<unknown> {
 	const response = await op.promise;
 	const bytes = await bytesOf(op, response);
 	switch (kind) {

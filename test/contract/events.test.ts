@@ -30,6 +30,21 @@ describe('listeners', () => {
 		expect(timings.body).toBeGreaterThanOrEqual(140); // the idle deadline ran on the body
 	});
 
+	it('on.error fires once for failures found by a reader or by the caller\'s own read', async () => {
+		const errors: ErrorEvent[] = [];
+		const api = createClient({retry: 0, timeout: {idle: 150}, on: {error: (e) => errors.push(e)}});
+		await api.get(at('/bad-json')).json().catch(() => {});
+		await api.get(at('/charset/wrong-label?as=text')).text().catch(() => {});
+		const response = await api.get(at('/reset-mid-body?framing=cl'));
+		await response.text().catch(() => {});
+		const late = api.get(at('/empty?status=200'));
+		await late;
+		await late.json().catch(() => {});
+		expect(errors.map((e) => `${e.error.kind}:${'reason' in e.error ? e.error.reason : e.error.kind === 'network' ? e.error.phase : ''}`)).toEqual([
+			'decode:json', 'decode:charset', 'network:body', 'decode:json',
+		]);
+	});
+
 	it('a listener that throws or rejects changes nothing', async () => {
 		const api = createClient({retry: 0, on: {
 			request: () => {
