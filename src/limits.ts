@@ -1,16 +1,29 @@
-// Concurrency, per-origin concurrency and rate: one FIFO queue per client family. A slot is taken
+// Concurrency, per-origin concurrency and rate: one FIFO order per client family. A slot is taken
 // at dispatch and given back when the attempt ends (body read, cancelled, failed, or abandoned to a
 // deadline). A queued request that is aborted or hits its queue deadline leaves the queue at once.
+//
+// Waiters are kept in one FIFO per origin, stamped with a global sequence number: the next to go is
+// the oldest head among origins that have a free slot. Dispatch costs O(origins), not O(queue), so a
+// long queue behind a full origin does not slow every release down.
 
 import type {SignalNode} from './deadlines.js';
 import {now} from './deadlines.js';
 import type {LimitOptions} from './options.js';
 
 interface Waiter {
+	seq: number;
 	origin: string;
 	node: SignalNode;
 	resolve: (release: () => void) => void;
-	reject: (reason: unknown) => void;
+	/** Set when the waiter left the queue (dispatched or aborted); removal from its FIFO is lazy. */
+	gone: boolean;
+}
+
+/** One origin's waiters, oldest first; `head` skips the ones already gone. */
+interface OriginQueue {
+	waiters: Waiter[];
+	head: number;
+	active: number;
 }
 
 export class Limits {
@@ -18,13 +31,14 @@ export class Limits {
 	private readonly perHost: number;
 	private readonly rate: {requests: number; per: number} | undefined;
 	private inFlight = 0;
-	private readonly perOrigin = new Map<string, number>();
-	private readonly queue: Waiter[] = [];
-	private queueHead = 0;
+	private waiting = 0;
+	private seq = 0;
+	private readonly origins = new Map<string, OriginQueue>();
 	/** Dispatch times of the last `rate.requests` dispatches (a ring). */
 	private readonly stamps: number[] = [];
 	private stampAt = 0;
 	private rateTimer: ReturnType<typeof setTimeout> | undefined;
+	private pumpScheduled = false;
 
 	constructor(options: LimitOptions) {
 		this.concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
@@ -34,7 +48,7 @@ export class Limits {
 
 	/** Queued requests (for tests and the playground). */
 	get queued(): number {
-		return this.queue.length - this.queueHead;
+		return this.waiting;
 	}
 
 	get active(): number {
@@ -44,12 +58,14 @@ export class Limits {
 	/** Resolves with a release function once a slot is free; rejects with the node's reason if it aborts first. */
 	acquire(url: string, node: SignalNode): Promise<() => void> {
 		const origin = originOf(url);
-		if (this.queued === 0 && this.canDispatch(origin)) return Promise.resolve(this.take(origin));
+		const queue = this.queueOf(origin);
+		if (this.waiting === 0 && this.canDispatch(queue)) return Promise.resolve(this.take(queue));
 		return new Promise((resolve, reject) => {
-			const waiter: Waiter = {origin, node, resolve, reject};
-			this.queue.push(waiter);
+			const waiter: Waiter = {seq: this.seq++, origin, node, resolve, gone: false};
+			queue.waiters.push(waiter);
+			this.waiting++;
 			node.onAbort = (reason) => {
-				this.remove(waiter);
+				this.leave(waiter);
 				reject(reason);
 			};
 			this.schedulePump();
@@ -58,27 +74,32 @@ export class Limits {
 
 	/** A slot now, or undefined: for hedges, which must never wait behind other requests. */
 	tryAcquire(url: string): (() => void) | undefined {
-		const origin = originOf(url);
-		return this.queued === 0 && this.canDispatch(origin) ? this.take(origin) : undefined;
+		const queue = this.queueOf(originOf(url));
+		return this.waiting === 0 && this.canDispatch(queue) ? this.take(queue) : undefined;
 	}
 
-	private canDispatch(origin: string): boolean {
-		if (this.inFlight >= this.concurrency) return false;
-		if ((this.perOrigin.get(origin) ?? 0) >= this.perHost) return false;
-		return this.rateWait() <= 0;
+	private queueOf(origin: string): OriginQueue {
+		let queue = this.origins.get(origin);
+		if (!queue) {
+			queue = {waiters: [], head: 0, active: 0};
+			this.origins.set(origin, queue);
+		}
+		return queue;
+	}
+
+	private canDispatch(queue: OriginQueue): boolean {
+		return this.inFlight < this.concurrency && queue.active < this.perHost && this.rateWait() <= 0;
 	}
 
 	/** ms until the rate allows another dispatch (<= 0: now). */
 	private rateWait(): number {
-		if (!this.rate) return 0;
-		if (this.stamps.length < this.rate.requests) return 0;
-		const oldest = this.stamps[this.stampAt]!;
-		return oldest + this.rate.per - now();
+		if (!this.rate || this.stamps.length < this.rate.requests) return 0;
+		return this.stamps[this.stampAt]! + this.rate.per - now();
 	}
 
-	private take(origin: string): () => void {
+	private take(queue: OriginQueue): () => void {
 		this.inFlight++;
-		this.perOrigin.set(origin, (this.perOrigin.get(origin) ?? 0) + 1);
+		queue.active++;
 		if (this.rate) {
 			if (this.stamps.length < this.rate.requests) this.stamps.push(now());
 			else {
@@ -91,43 +112,71 @@ export class Limits {
 			if (released) return;
 			released = true;
 			this.inFlight--;
-			const left = this.perOrigin.get(origin)! - 1;
-			if (left === 0) this.perOrigin.delete(origin);
-			else this.perOrigin.set(origin, left);
+			queue.active--;
 			this.pump();
 		};
 	}
 
-	private remove(waiter: Waiter): void {
-		const index = this.queue.indexOf(waiter, this.queueHead);
-		if (index !== -1) this.queue.splice(index, 1);
-		this.compact();
+	/** An aborted waiter: counted out now, dropped from its FIFO when it reaches the head. */
+	private leave(waiter: Waiter): void {
+		if (waiter.gone) return;
+		waiter.gone = true;
+		this.waiting--;
+		const queue = this.origins.get(waiter.origin);
+		if (queue) this.headOf(queue);
+		if (this.waiting === 0) this.clearRateTimer();
+	}
+
+	/** The oldest waiter still queued for an origin (compacting the FIFO as it goes). */
+	private headOf(queue: OriginQueue): Waiter | undefined {
+		while (queue.head < queue.waiters.length && queue.waiters[queue.head]!.gone) queue.head++;
+		if (queue.head === queue.waiters.length) {
+			queue.waiters.length = 0;
+			queue.head = 0;
+			return undefined;
+		}
+		if (queue.head > 1024 && queue.head * 2 > queue.waiters.length) {
+			queue.waiters.splice(0, queue.head);
+			queue.head = 0;
+		}
+		return queue.waiters[queue.head];
 	}
 
 	private schedulePump(): void {
-		queueMicrotask(() => this.pump());
+		if (this.pumpScheduled) return;
+		this.pumpScheduled = true;
+		queueMicrotask(() => {
+			this.pumpScheduled = false;
+			this.pump();
+		});
 	}
 
-	/** Dispatches waiters in FIFO order; a waiter whose origin is full does not block other origins. */
+	/** Dispatches in FIFO order; an origin at its perHost limit does not hold back other origins. */
 	private pump(): void {
-		for (let i = this.queueHead; i < this.queue.length;) {
+		while (this.waiting > 0) {
 			if (this.inFlight >= this.concurrency) return;
 			const wait = this.rateWait();
-			if (wait > 0) {
-				this.armRateTimer(wait);
-				return;
+			if (wait > 0) return this.armRateTimer(wait);
+			let next: Waiter | undefined;
+			let nextQueue: OriginQueue | undefined;
+			for (const queue of this.origins.values()) {
+				if (queue.active >= this.perHost) continue;
+				const head = this.headOf(queue);
+				if (head && (!next || head.seq < next.seq)) {
+					next = head;
+					nextQueue = queue;
+				}
 			}
-			const waiter = this.queue[i]!;
-			if ((this.perOrigin.get(waiter.origin) ?? 0) >= this.perHost) {
-				i++;
-				continue;
-			}
-			if (i === this.queueHead) i = ++this.queueHead;
-			else this.queue.splice(i, 1); // the next waiter moves into index i
-			waiter.node.onAbort = undefined;
-			waiter.resolve(this.take(waiter.origin));
+			if (!next || !nextQueue) return; // every origin with waiters is full
+			next.gone = true;
+			this.waiting--;
+			nextQueue.head++;
+			next.node.onAbort = undefined;
+			next.resolve(this.take(nextQueue));
 		}
-		this.compact();
+		this.clearRateTimer();
+		// Origins with nothing queued and nothing in flight are forgotten.
+		for (const [origin, queue] of this.origins) if (queue.active === 0 && queue.head >= queue.waiters.length) this.origins.delete(origin);
 	}
 
 	// Not unref'd: a request waiting for the rate is real pending work that must keep a script alive.
@@ -139,19 +188,10 @@ export class Limits {
 		}, Math.max(1, Math.ceil(ms)));
 	}
 
-	private compact(): void {
-		if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-			this.queue.splice(0, this.queueHead);
-			this.queueHead = 0;
-		}
-		if (this.queued === 0) {
-			this.queue.length = 0;
-			this.queueHead = 0;
-			if (this.rateTimer !== undefined) {
-				clearTimeout(this.rateTimer);
-				this.rateTimer = undefined;
-			}
-		}
+	private clearRateTimer(): void {
+		if (this.rateTimer === undefined) return;
+		clearTimeout(this.rateTimer);
+		this.rateTimer = undefined;
 	}
 }
 

@@ -108,13 +108,12 @@ async function readAs(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1
 async function readJson(op: Operation, response: Response, bytes: Uint8Array, schema: StandardSchemaV1 | undefined): Promise<unknown> {
 	const {charset, contentType} = charsetOf(op, response, bytes);
 	const {essence} = parseContentType(contentType);
+	// No content by definition: nothing to parse and no media type to check, even in strict mode.
+	if (bytes.byteLength === 0 && (response.status === 204 || response.status === 205 || op.method === 'HEAD')) return undefined;
 	if (op.config.decode.json === 'strict' && !isJsonMediaType(essence)) {
 		failDecode(op, 'content-type', {contentType: contentType ?? '', charset: charset.label, snippet: snippetOf(bytes, charset), detail: 'decode.json is strict and the media type is not JSON'});
 	}
-	if (bytes.byteLength === 0) {
-		if (response.status === 204 || response.status === 205 || op.method === 'HEAD') return undefined;
-		failDecode(op, 'json', {contentType, charset: charset.label, snippet: '', detail: 'the body is empty'});
-	}
+	if (bytes.byteLength === 0) failDecode(op, 'json', {contentType, charset: charset.label, snippet: '', detail: 'the body is empty'});
 	const text = decodeOrFail(op, bytes, charset, contentType, op.config.decode.fatal ?? true);
 	let value: unknown;
 	try {
