@@ -1,7 +1,7 @@
 import {defineConfig} from 'tsup';
 
 export default defineConfig({
-	entry: {index: 'src/index.ts'},
+	entry: {index: 'src/index.ts', node: 'src/node/index.ts'},
 	format: ['esm'],
 	dts: true,
 	sourcemap: true,
@@ -11,5 +11,6 @@ export default defineConfig({
 	// ky and abort-controller-x stay dependencies: bundlers dedupe them with the app's copy.
 	external: ['ky', 'abort-controller-x', 'undici'],
 	treeshake: true,
-	splitting: false,
+	// Shared modules become one chunk, so both entries see the same classes (DeadlineReason identity).
+	splitting: true,
 });

@@ -13,6 +13,7 @@ import type {Operation} from './operation.js';
 import type {BreakerTicket} from './breaker.js';
 import {race, type Dispatched} from './hedge.js';
 import {isRetryableMethod} from './retry.js';
+import {connectDeadline} from './options.js';
 import {SurefetchResponse} from './response.js';
 
 const acceptFor = {json: 'application/json', text: 'text/*', bytes: '*/*', arrayBuffer: '*/*', blob: '*/*'} as const;
@@ -145,8 +146,10 @@ async function dispatch(op: Operation, request: Request, init: RequestInit | und
 	// A hedge must not wait behind the attempt it hedges: browsers hold identical GETs behind one
 	// HTTP-cache entry lock, so a hedge bypasses the cache.
 	const hedgeInit = mode === 'now' && request.cache === 'default' ? {cache: 'no-store' as RequestCache} : undefined;
+	// The connect deadline is run by a transport that can see the connection (surefetch/node).
+	const connectInit = deadlines.connect === false ? undefined : {[connectDeadline]: deadlines.connect};
 	try {
-		const response = await transport(request, init || hedgeInit ? {...init, ...hedgeInit, signal: node.signal} : {signal: node.signal});
+		const response = await transport(request, init || hedgeInit || connectInit ? {...init, ...hedgeInit, ...connectInit, signal: node.signal} : {signal: node.signal});
 		attempt.headersArrived();
 		attempt.contentType = response.headers.get('content-type') ?? undefined;
 		return {attempt, response, ticket};

@@ -10,7 +10,7 @@ import {
 	type FailureContext, type FetchFailure, type InvalidReason, type RequestInfo,
 } from './errors.js';
 import {emit, type Listeners, type Timings} from './events.js';
-import type {Config} from './options.js';
+import {ourTransport, type Config} from './options.js';
 import {redactUrl} from './redact.js';
 import {decideRetry, backoff} from './retry.js';
 import {runAttempt, type Attempt} from './attempt.js';
@@ -272,8 +272,6 @@ export class Operation implements LinkTarget {
 		return this.settled;
 	}
 }
-
-const ourTransport = Symbol.for('surefetch.transport');
 
 /** The Node transport of `surefetch/node` throws undici errors that the table knows: not "custom". */
 function isOurTransport(fetch: unknown): boolean {

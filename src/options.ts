@@ -227,6 +227,10 @@ function normalizeTimeout(value: unknown): TimeoutOptions | undefined {
 
 /** Capability marker that a transport sets to say it can time the connect phase. */
 export const connectPhaseSupport = Symbol.for('surefetch.transport.connect');
+/** Marks surefetch's own transports: their errors are runtime errors, not the caller's own. */
+export const ourTransport = Symbol.for('surefetch.transport');
+/** The init key through which an attempt hands its connect deadline to a transport that has one. */
+export const connectDeadline = Symbol.for('surefetch.connectDeadline');
 
 function validateTimeout(value: unknown, transport: unknown): void {
 	if (value === undefined) return;

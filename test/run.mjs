@@ -52,11 +52,16 @@ function vitestRun(title, binary, name, config = 'test/vitest.config.ts') {
 		process.exit(1);
 	}
 }
-if (want('node')) vitestRun(`Node ${process.versions.node}: vitest`, process.execPath, `node${process.versions.node.split('.')[0]}`);
+// Each Node: the whole Node suite, then the contract suite over the surefetch/node transport.
+function nodeRuns(label, binary, name) {
+	vitestRun(`${label}: vitest`, binary, name);
+	vitestRun(`${label}: contract suite over surefetch/node`, binary, `${name}-transport`, 'test/vitest.transport.config.ts');
+}
+if (want('node')) nodeRuns(`Node ${process.versions.node}`, process.execPath, `node${process.versions.node.split('.')[0]}`);
 for (const major of [22, 24]) {
 	if (!want(`node${major}`)) continue;
 	const binary = nodeBinary(major);
-	vitestRun(`Node ${major} (${binary}): vitest`, binary, `node${major}`);
+	nodeRuns(`Node ${major} (${binary})`, binary, `node${major}`);
 }
 // The contract suite again, in Chromium (Debian's; CHROMIUM_PATH overrides). Missing Chromium fails the run.
 if (want('browser')) vitestRun('Chromium: vitest browser mode', process.execPath, 'chromium', 'test/vitest.browser.config.ts');

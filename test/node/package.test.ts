@@ -25,6 +25,19 @@ describe('the built package', () => {
 		expect(JSON.parse(result.stdout)).toEqual({greeting: '简体中文：你好，世界！欢迎使用', fetchError: true, timeout: true, phase: 'headers'});
 	});
 
+	it('surefetch/node imports by name and its transport works under the client', () => {
+		const result = node(['--input-type=module', '-e', `
+			import {createClient} from 'surefetch';
+			import {createNodeTransport} from 'surefetch/node';
+			const transport = createNodeTransport({connections: 4});
+			const data = await createClient({fetch: transport, timeout: {connect: 1000}}).get(${JSON.stringify(at('/ok'))}).json();
+			await transport.close();
+			console.log(JSON.stringify(data));
+		`]);
+		expect(result.stderr).toBe('');
+		expect(JSON.parse(result.stdout)).toEqual({ok: true});
+	});
+
 	it('loads with require() (require(esm))', () => {
 		const result = node(['-e', `const s = require('surefetch'); console.log(typeof s.createClient, typeof s.default, typeof s.isFetchError)`]);
 		expect(result.status, result.stderr).toBe(0);
@@ -46,6 +59,8 @@ describe('the built package', () => {
 		const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Record<string, any>;
 		expect(pkg).toMatchObject({name: 'surefetch', type: 'module', sideEffects: false, engines: {node: '>=20.19'}});
 		expect(pkg.exports['.']).toEqual({types: './dist/index.d.ts', default: './dist/index.js'});
+		expect(pkg.exports['./node']).toEqual({types: './dist/node.d.ts', node: './dist/node.js'});
+		expect(pkg.peerDependenciesMeta.undici.optional).toBe(true);
 		expect(pkg.dependencies.ky).toBe('^2.1.0');
 		const ky = JSON.parse(readFileSync(new URL('../../node_modules/ky/package.json', import.meta.url), 'utf8')) as {version: string};
 		expect(ky.version).toMatch(/^2\./);
