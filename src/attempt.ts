@@ -166,6 +166,20 @@ function throwsFor(op: Operation, response: Response): boolean {
 	return typeof rule === 'function' ? rule(response.status) : rule;
 }
 
+// A Response built from bytes copies them (fetch's "extract a body"); past this size the bytes are
+// handed over as a one-chunk stream instead, which does not copy.
+const copyLimit = 64 * 1024;
+
+function replayable(bytes: Uint8Array): BodyInit {
+	if (bytes.byteLength <= copyLimit) return bytes as Uint8Array<ArrayBuffer>;
+	return new ReadableStream<Uint8Array>({
+		pull(controller) {
+			controller.enqueue(bytes);
+			controller.close();
+		},
+	});
+}
+
 /** Statuses that never carry a body (Chromium still hands an empty stream for some of them). */
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
 
@@ -222,7 +236,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 			throw attempt.fail(error, 'body');
 		}
 		attempt.finish();
-		const rebuilt = new SurefetchResponse(bytes as BodyInit, response);
+		const rebuilt = new SurefetchResponse(replayable(bytes), response);
 		rebuilt.bodyBytes = bytes;
 		return rebuilt;
 	}
