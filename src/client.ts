@@ -8,7 +8,7 @@ import {Lifecycle} from './lifecycle.js';
 import {Limits} from './limits.js';
 import {Operation, type ClientView, type ReaderKind, type Shared} from './operation.js';
 import {
-	mergeOwn, OptionProblem, resolveConfig, splitOptions, validateOptions,
+	hasAfterResponseHooks, mergeOwn, OptionProblem, resolveConfig, splitOptions, validateOptions,
 	type ClientOptions, type Config, type RequestOptions,
 } from './options.js';
 import {isStandardSchema, read, type InferOutput, type StandardSchemaV1} from './readers.js';
@@ -85,8 +85,10 @@ export function createClient(options?: ClientOptions): Client {
 	return build(shared, resolveConfig(own), ky.create(kyOptions), kyOptions, options?.on);
 }
 
-function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions: Record<string, unknown>, listeners: Listeners | undefined): Client {
+function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions: Record<string, unknown>, listeners: Listeners | undefined, parentHooks = false): Client {
 	const view: ClientView = {
+		// ky hands afterResponse hooks a clone of the response, so a body a reader consumed must be rebuilt for them.
+		afterResponseHooks: parentHooks || hasAfterResponseHooks(kyOptions),
 		shared,
 		config,
 		ky: kyInstance,
@@ -123,7 +125,7 @@ function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions
 			throw error instanceof OptionProblem ? error.toError() : error;
 		}
 		const mergedKy = {...kyOptions, ...split.ky};
-		return build(shared, resolveConfig(merged), kyInstance.extend(split.ky), mergedKy, mergeListeners(listeners, next.on));
+		return build(shared, resolveConfig(merged), kyInstance.extend(split.ky), mergedKy, mergeListeners(listeners, next.on), view.afterResponseHooks);
 	};
 	client.close = (reason?: unknown) => shared.lifecycle.close(reason);
 	client[asyncDispose] = () => shared.lifecycle.close();

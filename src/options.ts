@@ -442,3 +442,10 @@ export function resolveConfig(given: SurefetchOptions): Config {
 		given,
 	};
 }
+
+/** Whether ky options carry afterResponse hooks (they get a clone of the response: its body must still be there). */
+export function hasAfterResponseHooks(options: Record<string, unknown>): boolean {
+	const hooks = options.hooks as {afterResponse?: unknown} | {value?: {afterResponse?: unknown}} | undefined;
+	const list = (hooks as {afterResponse?: unknown} | undefined)?.afterResponse ?? (hooks as {value?: {afterResponse?: unknown}} | undefined)?.value?.afterResponse;
+	return Array.isArray(list) && list.length > 0;
+}

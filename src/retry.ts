@@ -5,7 +5,8 @@
 // Why surefetch also computes the delay, Retry-After included: ky computes the delay *after*
 // `shouldRetry` and sleeps it without exposing it, so it cannot refuse a backoff that would sleep
 // past the total deadline. So the delay is computed here with ky's rules (statusCodes,
-// afterStatusCodes, maxRetryAfter, backoffLimit, jitter) and handed to ky through `retry.delay`.
+// afterStatusCodes, maxRetryAfter, backoffLimit, jitter) and slept inside `shouldRetry` on the
+// operation's signal (operation.ts); ky's own delay is 0.
 
 import type {FetchFailure} from './errors.js';
 import type {ResolvedRetry} from './options.js';
