@@ -1,0 +1,137 @@
+// What run.mjs and profile.mjs share: the build, the node binary, the server process, a client process.
+
+import {spawn, spawnSync} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {cpSync, existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import os from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+const here = (file) => fileURLToPath(new URL(file, import.meta.url));
+
+/** `--node 22` / `--node 24.21.0`: a pinned binary of the test suite (downloaded once); else a path. */
+export function resolveNode(node) {
+	if (!/^v?\d+(\.\d+\.\d+)?$/.test(node)) {
+		if (!existsSync(node)) throw new Error(`--node ${node}: no such file`);
+		return node;
+	}
+	const result = spawnSync(process.execPath, [here('../support/ensure-node.mjs'), node], {cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']});
+	if (result.status !== 0) throw new Error(`could not get Node ${node} (see above)`);
+	return result.stdout.trim();
+}
+
+export function nodeInfo(node) {
+	const result = spawnSync(node, ['-p', 'JSON.stringify({version: process.version, v8: process.versions.v8, undici: process.versions.undici})'], {encoding: 'utf8'});
+	if (result.status !== 0) throw new Error(`${node} does not run: ${result.stderr}`);
+	return JSON.parse(result.stdout);
+}
+
+/** `npm run build` (tsup), run with the Node running this script. */
+export function build() {
+	process.stderr.write('\n=== build (tsup)\n');
+	const result = spawnSync(process.execPath, [here('../../node_modules/tsup/dist/cli-default.js')], {cwd: root, stdio: ['ignore', 'inherit', 'inherit'], timeout: 300_000});
+	if (result.status !== 0) throw new Error('the build failed');
+}
+
+export function requireDist() {
+	if (!existsSync(here('../../dist/index.js'))) throw new Error('dist/index.js is missing: run npm run build');
+}
+
+/** A short hash of the built .js files of a dist directory. */
+export function distHash(dir = join(root, 'dist')) {
+	const hash = createHash('sha256');
+	for (const name of readdirSync(dir).filter((n) => n.endsWith('.js')).sort()) hash.update(name).update(readFileSync(join(dir, name)));
+	return hash.digest('hex').slice(0, 12);
+}
+
+/**
+ * Copies dist/ to node_modules/.cache/surefetch-bench/dist-<pid>/ and returns its path: every client
+ * of a run imports the same build even if dist/ is rebuilt meanwhile. (Inside node_modules, so `ky`,
+ * `abort-controller-x` and `undici` still resolve from the project.) `remove()` deletes it.
+ */
+export function snapshotDist() {
+	const dir = join(root, 'node_modules', '.cache', 'surefetch-bench', `dist-${process.pid}`);
+	rmSync(dir, {recursive: true, force: true});
+	cpSync(join(root, 'dist'), dir, {recursive: true});
+	return {dir, hash: distHash(dir), remove: () => rmSync(dir, {recursive: true, force: true})};
+}
+
+/** What was measured: the commit, whether src/ differs from it, and how busy the machine was. */
+export function provenance() {
+	const git = (...args) => spawnSync('git', args, {cwd: root, encoding: 'utf8'});
+	const head = git('log', '-1', '--format=%h %cI %s');
+	const dirty = git('status', '--porcelain', '--', 'src');
+	return {
+		commit: head.status === 0 ? head.stdout.trim().slice(0, 160) : 'unknown',
+		srcDirty: dirty.status === 0 ? dirty.stdout.trim().length > 0 : undefined,
+		loadavg: os.loadavg(),
+	};
+}
+
+/**
+ * Starts server.mjs in its own process, always on the Node running this script (the same server
+ * for every client Node). Resolves with {child, base, stop()}.
+ */
+export function startServer() {
+	const child = spawn(process.execPath, [here('./server.mjs')], {cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc']});
+	const stop = () => {
+		if (child.connected) child.disconnect();
+		if (child.exitCode === null) child.kill();
+	};
+	return new Promise((resolve, reject) => {
+		const timer = setTimeout(() => {
+			stop();
+			reject(new Error('the bench server did not start within 60 s'));
+		}, 60_000);
+		child.once('message', ({port}) => {
+			clearTimeout(timer);
+			resolve({child, base: `http://127.0.0.1:${port}`, stop});
+		});
+		child.once('exit', (code) => {
+			clearTimeout(timer);
+			reject(new Error(`the bench server exited (${code})`));
+		});
+	});
+}
+
+/**
+ * CPU time (clock ticks) of the whole machine, of this process, of its waited-for children and of
+ * the server, from /proc (Linux; undefined elsewhere). The difference of two snapshots around a
+ * client run tells how much CPU *other* processes took meanwhile: a busy neighbour shows up there.
+ */
+export function cpuSnapshot(serverPid) {
+	try {
+		const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+		const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+		const statOf = (pid) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop().split(' ').map(Number);
+		const self = statOf('self'); // after "pid (comm) ": [state, ppid, ..., utime = [11], stime, cutime, cstime]
+		const server = serverPid ? statOf(serverPid) : undefined;
+		return {
+			busy: user + nice + system + irq + softirq + steal,
+			ours: self[11] + self[12] + self[13] + self[14] + (server ? server[11] + server[12] : 0),
+		};
+	} catch {
+		return undefined;
+	}
+}
+
+/** % of one core used by other processes between two snapshots over `seconds`. */
+export function otherCpuPercent(before, after, seconds) {
+	if (!before || !after || seconds <= 0) return undefined;
+	const ticks = 100; // USER_HZ
+	const other = (after.busy - before.busy) - (after.ours - before.ours);
+	return Math.max(0, (100 * other) / ticks / seconds);
+}
+
+/** Runs one client process (client.mjs) to its end; resolves with its JSON line or {ok: false, error}. */
+export function runClient(node, config, nodeFlags = []) {
+	const limit = (config.durationMs ?? 0) + (config.warmupMs ?? 0) + 120_000 + (config.case === 'heap' ? 300_000 : 0);
+	const result = spawnSync(node, [...nodeFlags, here('./client.mjs'), JSON.stringify(config)], {cwd: root, encoding: 'utf8', timeout: limit, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024});
+	const line = result.stdout?.trim().split('\n').pop();
+	try {
+		if (line) return JSON.parse(line);
+	} catch {}
+	const why = result.error ? String(result.error.message) : `exit ${result.status ?? result.signal}`;
+	return {ok: false, error: `${why}: ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`};
+}
