@@ -35,7 +35,10 @@ export function startTimer(callback: () => void, ms: number): Timer {
 }
 
 export class SignalNode {
-	readonly controller = new AbortController();
+	/** Made on first use of `signal`: most operation nodes never need one (creating one costs ~14 µs on Node 20). */
+	private controller: AbortController | undefined = undefined;
+	private abortReason: unknown = undefined;
+	private isAborted = false;
 	/** Called once, synchronously, when this node aborts (before its children). */
 	onAbort: ((reason: unknown) => void) | undefined = undefined;
 	private parent: SignalNode | undefined;
@@ -54,15 +57,19 @@ export class SignalNode {
 	}
 
 	get signal(): AbortSignal {
+		if (!this.controller) {
+			this.controller = new AbortController();
+			if (this.isAborted) this.controller.abort(this.abortReason);
+		}
 		return this.controller.signal;
 	}
 
 	get aborted(): boolean {
-		return this.controller.signal.aborted;
+		return this.isAborted;
 	}
 
 	get reason(): unknown {
-		return this.controller.signal.reason;
+		return this.abortReason;
 	}
 
 	/** Number of live children (for tests and `close()`). */
@@ -71,9 +78,11 @@ export class SignalNode {
 	}
 
 	abort(reason: unknown): void {
-		if (this.aborted) return;
+		if (this.isAborted) return;
+		this.isAborted = true;
+		this.abortReason = reason;
 		this.clearTimers();
-		this.controller.abort(reason);
+		this.controller?.abort(reason);
 		const hook = this.onAbort;
 		this.onAbort = undefined;
 		hook?.(reason);
