@@ -22,6 +22,10 @@ const allowedSchemes = new Set(['http:', 'https:', 'data:', 'blob:']);
 export class Attempt {
 	readonly node: SignalNode;
 	number = 0;
+	/** The response's Content-Type, for DecodeErrors of this attempt. */
+	contentType: string | undefined = undefined;
+	/** Set when another (hedged) attempt won: this one's failure means nothing. */
+	superseded = false;
 	private readonly queuedAt = now();
 	private dispatchedAt = 0;
 	private headersAt = 0;
@@ -69,10 +73,6 @@ export class Attempt {
 		this.finish();
 		return failure;
 	}
-
-	contentType: string | undefined = undefined;
-	/** Set when another (hedged) attempt won: this one's failure means nothing. */
-	superseded = false;
 
 	timings(total: number): Timings {
 		const headers = this.headersAt ? this.headersAt - this.dispatchedAt : 0;

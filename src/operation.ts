@@ -129,7 +129,7 @@ export class Operation implements LinkTarget {
 			});
 		} catch (error) {
 			// ky builds the Request synchronously: a bad URL, header, method or body throws here.
-			pending = Promise.reject(this.invalid(diagnose(error, input, kyOptions), error));
+			pending = Promise.reject(this.invalid(diagnose(error, kyOptions), error));
 		}
 		this.promise = pending.then(
 			(response) => this.onResponse(response as Response),
@@ -302,16 +302,14 @@ function describeInput(input: unknown, prefix: unknown, baseUrl: unknown): strin
 // After ky failed to build the Request: name the part that was wrong.
 const token = /^[!#$%&'*+\-.^_`|~\dA-Za-z]+$/;
 
-function diagnose(error: unknown, input: unknown, options: Record<string, unknown>): InvalidReason {
+function diagnose(error: unknown, options: Record<string, unknown>): InvalidReason {
 	const method = options.method;
 	if (method !== undefined && (typeof method !== 'string' || !token.test(method) || /^(?:connect|trace|track)$/i.test(method))) return 'method';
 	if (options.headers !== undefined && !headersAreValid(options.headers)) return 'header';
 	const m = typeof method === 'string' ? method.toUpperCase() : 'GET';
 	if ((m === 'GET' || m === 'HEAD') && (options.body != null || options.json !== undefined)) return 'body';
 	const message = error instanceof Error ? error.message : '';
-	if (/url|scheme|protocol|input/i.test(message) || typeof input === 'string' || input instanceof URL) {
-		if (/url|scheme|protocol|input/i.test(message)) return 'url';
-	}
+	if (/url|scheme|protocol|input/i.test(message)) return 'url';
 	if (/body|json|stringify/i.test(message)) return 'body';
 	if (/header/i.test(message)) return 'header';
 	if (/method/i.test(message)) return 'method';

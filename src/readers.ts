@@ -42,8 +42,7 @@ async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
 		return bytes;
 	} catch (error) {
 		if (error instanceof BodyTooLarge) throw tooLarge(op, error, response.headers.get('content-type') ?? undefined);
-		const failure = isFetchError(error) ? error : op.toFailure(op.classify(error, 'body'));
-		throw failure;
+		throw isFetchError(error) ? error : op.classify(error, 'body');
 	} finally {
 		// A body we did not watch (a hook's own Response) ends the operation here.
 		if (!ours?.open) op.settle();

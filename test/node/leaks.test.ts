@@ -1,11 +1,11 @@
 // Node-only guarantees: no listener left on a long-lived signal, no timer left, and a script exits
 // as soon as its last request settles.
-import {spawn} from 'node:child_process';
 import {getEventListeners} from 'node:events';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {createClient} from '../../src/index.js';
 import {at} from '../support/fault.js';
+import {runNodeChild} from '../support/child.js';
 
 const timers = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
 
@@ -50,25 +50,12 @@ describe('no leak', () => {
 describe('process exit', () => {
 	const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
-	function runScript(source: string): Promise<{code: number | null; afterLast: number; output: string}> {
-		return new Promise((resolve, reject) => {
-			const child = spawn(process.execPath, ['--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']});
-			let output = '';
-			let lastAt = 0;
-			child.stdout.on('data', (chunk: Buffer) => {
-				output += chunk;
-				if (output.includes('settled')) lastAt ||= performance.now();
-			});
-			child.stderr.on('data', (chunk: Buffer) => {
-				output += chunk;
-			});
-			const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-			child.on('error', reject);
-			child.on('exit', (code) => {
-				clearTimeout(killer);
-				resolve({code, afterLast: performance.now() - lastAt, output});
-			});
-		});
+	async function runScript(source: string): Promise<{code: number | null; afterLast: number; output: string}> {
+		let lastAt = 0;
+		const {code, stdout, stderr} = await runNodeChild(source, {limitMs: 20_000, onStdout: (all) => {
+			if (all.includes('settled')) lastAt ||= performance.now();
+		}});
+		return {code, afterLast: performance.now() - lastAt, output: stdout + stderr};
 	}
 
 	for (const [name, call] of [

@@ -8,9 +8,9 @@
 //   - 10,000 requests queued behind `limit.perHost: 4`: FIFO, never more than 4 at the server;
 //   - the cost of queueing behind `limit.perHost` does not grow with the queue (a bug today, see there).
 // Each test prints one line with its figures.
-import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runNodeChild} from '../support/child.js';
 import {createClient, isFetchError} from '../../src/index.js';
 import {startFaultServer, type FaultServer} from '../fault-server/server.js';
 
@@ -128,25 +128,7 @@ const report = {requests: total, seconds, heapBefore, heapAfter, heapMid, outcom
 process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 `;
 
-	function runChild(source: string, limitMs: number): Promise<{code: number | null; stdout: string; stderr: string}> {
-		return new Promise((resolve, reject) => {
-			const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']});
-			let stdout = '';
-			let stderr = '';
-			child.stdout.on('data', (chunk: Buffer) => {
-				stdout += chunk;
-			});
-			child.stderr.on('data', (chunk: Buffer) => {
-				stderr += chunk;
-			});
-			const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
-			child.on('error', reject);
-			child.on('exit', (code) => {
-				clearTimeout(killer);
-				resolve({code, stdout, stderr});
-			});
-		});
-	}
+	const runChild = (source: string, limitMs: number) => runNodeChild(source, {limitMs, flags: ['--expose-gc']});
 
 	it(`${SOAK.toLocaleString('en')} requests on one client with long-lived signals: bounded heap, no listener left`, async () => {
 		server.resetStats();

@@ -1,30 +1,16 @@
 // Bad input and hostile servers: a gzip bomb stays bounded, prototypes stay untouched, header
 // injection never reaches the wire.
-import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {createClient, isFetchError} from '../../src/index.js';
 import {mergeOwn, splitOptions} from '../../src/options.js';
 import {at} from '../support/fault.js';
+import {runNodeChild} from '../support/child.js';
 
-function runChild(source: string): Promise<string> {
-	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, ['--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']});
-		let out = '';
-		let err = '';
-		child.stdout.on('data', (c: Buffer) => {
-			out += c;
-		});
-		child.stderr.on('data', (c: Buffer) => {
-			err += c;
-		});
-		const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-		child.on('exit', (code) => {
-			clearTimeout(killer);
-			if (code === 0) resolve(out);
-			else reject(new Error(`child exited ${code}: ${err}`));
-		});
-	});
+async function runChild(source: string): Promise<string> {
+	const {code, stdout, stderr} = await runNodeChild(source);
+	if (code !== 0) throw new Error(`child exited ${code}: ${stderr}`);
+	return stdout;
 }
 
 describe('security', () => {
