@@ -35,7 +35,8 @@ export class Attempt {
 
 	constructor(readonly op: Operation) {
 		this.node = new SignalNode(op.node);
-		op.live.add(this);
+		// Only a hedged call has rivals to abort; others need no registry.
+		if (op.config.hedge !== false) (op.live ??= new Set()).add(this);
 		op.lastAttempt = this;
 	}
 
@@ -55,7 +56,7 @@ export class Attempt {
 	finish(): void {
 		if (this.finished) return;
 		this.finished = true;
-		this.op.live.delete(this);
+		this.op.live?.delete(this);
 		this.bodyEndedAt = now();
 		this.node.release();
 		const release = this.release;
@@ -82,11 +83,12 @@ export class Attempt {
 }
 
 export async function runAttempt(op: Operation, request: Request, init: RequestInit | undefined): Promise<Response> {
+	const {url} = request; // a getter that serializes the URL each time
 	op.lastRequest = request;
-	op.url = request.url;
+	op.url = url;
 	op.method = request.method;
 	if (op.node.aborted) throw op.abortFailure();
-	const scheme = request.url.slice(0, request.url.indexOf(':') + 1).toLowerCase();
+	const scheme = url.slice(0, url.indexOf(':') + 1).toLowerCase();
 	if (!allowedSchemes.has(scheme)) throw op.invalid('url', undefined, `unsupported URL scheme "${scheme}" (surefetch speaks http: and https:)`);
 	if (op.reader && !request.headers.has('accept')) request.headers.set('accept', acceptFor[op.reader]);
 

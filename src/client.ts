@@ -8,7 +8,7 @@ import {Lifecycle} from './lifecycle.js';
 import {Limits} from './limits.js';
 import {Operation, type ClientView, type ReaderKind, type Shared} from './operation.js';
 import {
-	hasAfterResponseHooks, mergeOwn, OptionProblem, resolveConfig, splitOptions, validateOptions,
+	hasHooks, mergeOwn, OptionProblem, resolveConfig, splitOptions, validateOptions,
 	type ClientOptions, type Config, type RequestOptions,
 } from './options.js';
 import {isStandardSchema, read, type InferOutput, type StandardSchemaV1} from './readers.js';
@@ -85,10 +85,12 @@ export function createClient(options?: ClientOptions): Client {
 	return build(shared, resolveConfig(own), ky.create(kyOptions), kyOptions, options?.on);
 }
 
-function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions: Record<string, unknown>, listeners: Listeners | undefined, parentHooks = false): Client {
+function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions: Record<string, unknown>, listeners: Listeners | undefined, parent?: ClientView): Client {
 	const view: ClientView = {
 		// ky hands afterResponse hooks a clone of the response, so a body a reader consumed must be rebuilt for them.
-		afterResponseHooks: parentHooks || hasAfterResponseHooks(kyOptions),
+		afterResponseHooks: Boolean(parent?.afterResponseHooks) || hasHooks(kyOptions, 'afterResponse'),
+		// A beforeRequest hook may change the method after surefetch looked at it.
+		beforeRequestHooks: Boolean(parent?.beforeRequestHooks) || hasHooks(kyOptions, 'beforeRequest'),
 		shared,
 		config,
 		ky: kyInstance,
@@ -125,7 +127,7 @@ function build(shared: Shared, config: Config, kyInstance: KyInstance, kyOptions
 			throw error instanceof OptionProblem ? error.toError() : error;
 		}
 		const mergedKy = {...kyOptions, ...split.ky};
-		return build(shared, resolveConfig(merged), kyInstance.extend(split.ky), mergedKy, mergeListeners(listeners, next.on), view.afterResponseHooks);
+		return build(shared, resolveConfig(merged), kyInstance.extend(split.ky), mergedKy, mergeListeners(listeners, next.on), view);
 	};
 	client.close = (reason?: unknown) => shared.lifecycle.close(reason);
 	client[asyncDispose] = () => shared.lifecycle.close();

@@ -41,9 +41,13 @@ export class SignalNode {
 	private isAborted = false;
 	/** Called once, synchronously, when this node aborts (before its children). */
 	onAbort: ((reason: unknown) => void) | undefined = undefined;
-	private parent: SignalNode | undefined;
-	private children: Set<SignalNode> | undefined;
-	private timers: Partial<Record<DeadlinePhase, Timer>> | undefined;
+	private parent: SignalNode | undefined = undefined;
+	// Children: an operation node almost always has exactly one (its attempt), so the first lives in
+	// a field and a Set is only made for more (hedges, the lifecycle root).
+	private child: SignalNode | undefined = undefined;
+	private more: Set<SignalNode> | undefined = undefined;
+	// Timers by phase; a node rarely runs more than two, so a small array of [phase, timer] pairs.
+	private timers: Array<DeadlinePhase | Timer> | undefined = undefined;
 	private released = false;
 
 	constructor(parent?: SignalNode) {
@@ -53,7 +57,7 @@ export class SignalNode {
 			return;
 		}
 		this.parent = parent;
-		(parent.children ??= new Set()).add(this);
+		parent.adopt(this);
 	}
 
 	get signal(): AbortSignal {
@@ -74,7 +78,7 @@ export class SignalNode {
 
 	/** Number of live children (for tests and `close()`). */
 	get size(): number {
-		return this.children?.size ?? 0;
+		return (this.child ? 1 : 0) + (this.more?.size ?? 0);
 	}
 
 	abort(reason: unknown): void {
@@ -86,22 +90,23 @@ export class SignalNode {
 		const hook = this.onAbort;
 		this.onAbort = undefined;
 		hook?.(reason);
-		if (this.children) for (const child of [...this.children]) child.abort(reason);
+		for (const child of this.childList()) child.abort(reason);
 	}
 
 	/** Arms (or re-arms) the deadline of a phase; `false`/undefined leaves it off. */
 	arm(phase: DeadlinePhase, ms: number | false | undefined): void {
 		if (ms === false || ms === undefined || this.aborted || this.released) return;
 		this.disarm(phase);
-		(this.timers ??= {})[phase] = startTimer(() => this.abort(new DeadlineReason(phase, ms)), ms);
+		(this.timers ??= []).push(phase, startTimer(() => this.abort(new DeadlineReason(phase, ms)), ms));
 	}
 
 	disarm(phase: DeadlinePhase): void {
-		const timer = this.timers?.[phase];
-		if (timer !== undefined) {
-			clearTimeout(timer);
-			this.timers![phase] = undefined;
-		}
+		const timers = this.timers;
+		if (!timers) return;
+		const at = timers.indexOf(phase);
+		if (at === -1) return;
+		clearTimeout(timers[at + 1] as Timer);
+		timers.splice(at, 2);
 	}
 
 	/** Clears every timer and leaves the parent. Idempotent; children are released too. */
@@ -110,20 +115,34 @@ export class SignalNode {
 		this.released = true;
 		this.clearTimers();
 		this.onAbort = undefined;
-		if (this.children) {
-			for (const child of this.children) child.release();
-			this.children = undefined;
-		}
-		this.parent?.children?.delete(this);
+		for (const child of this.childList()) child.release();
+		this.child = undefined;
+		this.more = undefined;
+		this.parent?.disown(this);
 		this.parent = undefined;
 	}
 
+	private adopt(child: SignalNode): void {
+		if (!this.child) this.child = child;
+		else (this.more ??= new Set()).add(child);
+	}
+
+	private disown(child: SignalNode): void {
+		if (this.child === child) this.child = undefined;
+		else this.more?.delete(child);
+	}
+
+	/** A snapshot: aborting or releasing a child changes the live collection. */
+	private childList(): SignalNode[] {
+		const list = this.more ? [...this.more] : [];
+		if (this.child) list.unshift(this.child);
+		return list;
+	}
+
 	private clearTimers(): void {
-		if (!this.timers) return;
-		for (const phase in this.timers) {
-			const timer = this.timers[phase as DeadlinePhase];
-			if (timer !== undefined) clearTimeout(timer);
-		}
+		const timers = this.timers;
+		if (!timers) return;
+		for (let i = 1; i < timers.length; i += 2) clearTimeout(timers[i] as Timer);
 		this.timers = undefined;
 	}
 }

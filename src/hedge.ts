@@ -59,7 +59,7 @@ export function race(op: Operation, request: Request, hedge: Required<HedgeOptio
 					return;
 				}
 				finish();
-				for (const other of [...op.live]) if (other !== won.attempt) lose(other);
+				for (const other of [...op.live ?? []]) if (other !== won.attempt) lose(other);
 				resolve(won);
 			}, (error: unknown) => {
 				running.delete(started);

@@ -10,7 +10,7 @@ import {
 	type FailureContext, type FetchFailure, type InvalidReason, type RequestInfo,
 } from './errors.js';
 import {emit, type Listeners, type Timings} from './events.js';
-import {hasAfterResponseHooks, ourTransport, type Config} from './options.js';
+import {hasHooks, ourTransport, type Config} from './options.js';
 import {redactUrl} from './redact.js';
 import {delay} from 'abort-controller-x';
 import {decideRetry} from './retry.js';
@@ -40,13 +40,17 @@ export interface ClientView {
 	prefix: unknown;
 	baseUrl: unknown;
 	afterResponseHooks: boolean;
+	beforeRequestHooks: boolean;
 	/** Readers cannot buffer inside the attempt when ky streams the body for these. */
 	streamsResponse: boolean;
 }
 
 // ky checks the method against `retry.methods` before it asks `shouldRetry`; surefetch decides
-// the method rule itself (Idempotency-Key makes any method retryable), so ky is given them all.
+// the method rule itself (Idempotency-Key makes any method retryable), so ky must let every method
+// through. Its default list already holds the common ones; the full list is only handed over when
+// needed, because ky normalizes the retry options twice per call (a copy of every array each time).
 const everyMethod = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'trace', 'query', 'connect'];
+const kyRetryMethods = new Set(['GET', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
 // ky sleeps `retry.delay` after `shouldRetry`; surefetch has slept already (see shouldRetry).
 // A ky.retry() forced from an afterResponse hook sleeps its own `delay` or none.
 const noDelay = () => 0;
@@ -69,8 +73,8 @@ export class Operation implements LinkTarget {
 	streamsResponse: boolean;
 	afterResponseHooks: boolean;
 	queueMs = 0;
-	/** Attempts not finished yet (more than one while hedging). */
-	readonly live = new Set<Attempt>();
+	/** Attempts not finished yet, kept only when hedging (the hedge aborts the losers). */
+	live: Set<Attempt> | undefined = undefined;
 	/** The latest attempt, for the timings of the final event. */
 	lastAttempt: Attempt | undefined = undefined;
 	private lastFailure: FetchFailure | undefined = undefined;
@@ -94,7 +98,7 @@ export class Operation implements LinkTarget {
 		this.url = describeInput(input, kyOptions.prefix ?? client.prefix, kyOptions.baseUrl ?? client.baseUrl);
 		this.throwHttpErrors = (kyOptions.throwHttpErrors as typeof this.throwHttpErrors | undefined) ?? client.throwHttpErrors;
 		this.streamsResponse = client.streamsResponse || typeof kyOptions.onDownloadProgress === 'function';
-		this.afterResponseHooks = client.afterResponseHooks || hasAfterResponseHooks(kyOptions);
+		this.afterResponseHooks = client.afterResponseHooks || hasHooks(kyOptions, 'afterResponse');
 		this.node = lifecycle.enter(this);
 		if (failWith) {
 			this.promise = Promise.reject(failWith(this));
@@ -124,7 +128,9 @@ export class Operation implements LinkTarget {
 			pending = client.ky(input as string, {
 				...kyOptions,
 				fetch: this.fetch as typeof globalThis.fetch,
-				retry: {limit: config.retry.limit, methods: everyMethod, shouldRetry: this.shouldRetry, delay: noDelay, backoffLimit: Number.POSITIVE_INFINITY},
+				retry: kyRetryMethods.has(this.method) && !client.beforeRequestHooks && !hasHooks(kyOptions, 'beforeRequest')
+					? {limit: config.retry.limit, shouldRetry: this.shouldRetry, delay: noDelay}
+					: {limit: config.retry.limit, methods: everyMethod, shouldRetry: this.shouldRetry, delay: noDelay},
 				timeout: false,
 			});
 		} catch (error) {

@@ -444,8 +444,9 @@ export function resolveConfig(given: SurefetchOptions): Config {
 }
 
 /** Whether ky options carry afterResponse hooks (they get a clone of the response: its body must still be there). */
-export function hasAfterResponseHooks(options: Record<string, unknown>): boolean {
-	const hooks = options.hooks as {afterResponse?: unknown} | {value?: {afterResponse?: unknown}} | undefined;
-	const list = (hooks as {afterResponse?: unknown} | undefined)?.afterResponse ?? (hooks as {value?: {afterResponse?: unknown}} | undefined)?.value?.afterResponse;
+/** Whether ky options carry hooks of a kind (ky's `replaceOption` wrapper `{value}` included). */
+export function hasHooks(options: Record<string, unknown>, kind: 'afterResponse' | 'beforeRequest'): boolean {
+	const hooks = options.hooks as Record<string, unknown> & {value?: Record<string, unknown>} | undefined;
+	const list = hooks?.[kind] ?? hooks?.value?.[kind];
 	return Array.isArray(list) && list.length > 0;
 }

@@ -24,11 +24,16 @@ type StandardResult<Output> =
 
 export type InferOutput<S extends StandardSchemaV1> = NonNullable<S['~standard']['types']>['output'];
 
-/** The body's bytes, however they got here. Settles the operation once they are in. */
-async function bytesOf(op: Operation, response: Response): Promise<Uint8Array> {
-	const ours = response instanceof SurefetchResponse ? response : undefined;
-	if (ours?.bodyBytes) return ours.bodyBytes;
+/** Bytes a reader already has: read inside the attempt (the common case), or by an earlier reader. */
+function bytesAtHand(op: Operation, response: Response): Uint8Array | undefined {
+	if (response instanceof SurefetchResponse && response.bodyBytes) return response.bodyBytes;
 	if (op.readBytes?.response === response) return op.readBytes.bytes;
+	return undefined;
+}
+
+/** A body nobody read yet (the reader came late, or a hook made the Response). Settles the operation. */
+async function readLate(op: Operation, response: Response): Promise<Uint8Array> {
+	const ours = response instanceof SurefetchResponse ? response : undefined;
 	const {maxBodyBytes} = op.config;
 	try {
 		const declared = declaredLength(response.headers);
@@ -55,10 +60,8 @@ export function tooLarge(op: Operation, error: BodyTooLarge, contentType: string
 	return new DecodeError({...op.context(), reason: 'too-large', contentType, detail: what});
 }
 
-function charsetOf(op: Operation, response: Response, bytes: Uint8Array): {charset: ResolvedCharset; contentType: string | undefined} {
-	const contentType = response.headers.get('content-type') ?? undefined;
-	const {charset} = parseContentType(contentType);
-	return {charset: resolveCharset(bytes, charset, op.config.decode.encoding), contentType};
+function charsetOf(op: Operation, contentType: string | undefined, bytes: Uint8Array): ResolvedCharset {
+	return resolveCharset(bytes, parseContentType(contentType).charset, op.config.decode.encoding);
 }
 
 function decodeOrFail(op: Operation, bytes: Uint8Array, charset: ResolvedCharset, contentType: string | undefined, fatal: boolean): string {
@@ -74,59 +77,61 @@ function failDecode(op: Operation, reason: DecodeError['reason'], extra: {charse
 	throw new DecodeError({...op.context(), reason, ...extra});
 }
 
+/** One reader call. Sync work stays sync: the only awaits are the response and, rarely, a late body read. */
 export async function read(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1): Promise<unknown> {
 	try {
-		return await readAs(op, kind, schema);
+		const response = await op.promise;
+		const bytes = bytesAtHand(op, response) ?? await readLate(op, response);
+		switch (kind) {
+			case 'bytes':
+				return bytes;
+			case 'arrayBuffer':
+				return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+					? bytes.buffer
+					: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+			case 'blob':
+				return new Blob([bytes as Uint8Array<ArrayBuffer>], {type: response.headers.get('content-type') ?? ''});
+			case 'text': {
+				const contentType = response.headers.get('content-type') ?? undefined;
+				return decodeOrFail(op, bytes, charsetOf(op, contentType, bytes), contentType, op.config.decode.fatal ?? false);
+			}
+			case 'json': {
+				const value = parseJson(op, response, bytes);
+				return schema === undefined ? value : await validate(op, schema, value, response, bytes);
+			}
+		}
 	} catch (error) {
 		if (isFetchError(error)) op.reportFailure(error);
 		throw error;
 	}
 }
 
-async function readAs(op: Operation, kind: ReaderKind, schema?: StandardSchemaV1): Promise<unknown> {
-	const response = await op.promise;
-	const bytes = await bytesOf(op, response);
-	switch (kind) {
-		case 'bytes':
-			return bytes;
-		case 'arrayBuffer':
-			return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
-				? bytes.buffer
-				: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-		case 'blob':
-			return new Blob([bytes as Uint8Array<ArrayBuffer>], {type: response.headers.get('content-type') ?? ''});
-		case 'text': {
-			const {charset, contentType} = charsetOf(op, response, bytes);
-			return decodeOrFail(op, bytes, charset, contentType, op.config.decode.fatal ?? false);
-		}
-		case 'json':
-			return readJson(op, response, bytes, schema);
-	}
-}
-
-async function readJson(op: Operation, response: Response, bytes: Uint8Array, schema: StandardSchemaV1 | undefined): Promise<unknown> {
-	const {charset, contentType} = charsetOf(op, response, bytes);
-	const {essence} = parseContentType(contentType);
+function parseJson(op: Operation, response: Response, bytes: Uint8Array): unknown {
+	const contentType = response.headers.get('content-type') ?? undefined;
+	const charset = charsetOf(op, contentType, bytes);
 	// No content by definition: nothing to parse and no media type to check, even in strict mode.
 	if (bytes.byteLength === 0 && (response.status === 204 || response.status === 205 || op.method === 'HEAD')) return undefined;
-	if (op.config.decode.json === 'strict' && !isJsonMediaType(essence)) {
+	if (op.config.decode.json === 'strict' && !isJsonMediaType(parseContentType(contentType).essence)) {
 		failDecode(op, 'content-type', {contentType: contentType ?? '', charset: charset.label, snippet: snippetOf(bytes, charset), detail: 'decode.json is strict and the media type is not JSON'});
 	}
 	if (bytes.byteLength === 0) failDecode(op, 'json', {contentType, charset: charset.label, snippet: '', detail: 'the body is empty'});
 	const text = decodeOrFail(op, bytes, charset, contentType, op.config.decode.fatal ?? true);
-	let value: unknown;
 	try {
-		value = JSON.parse(text);
+		return JSON.parse(text);
 	} catch (error) {
 		const detail = error instanceof Error ? error.message : undefined;
 		throw new DecodeError({...op.context(error), reason: 'json', contentType, charset: charset.label, snippet: text.slice(0, 200), detail});
 	}
-	if (schema === undefined) return value;
+}
+
+async function validate(op: Operation, schema: StandardSchemaV1, value: unknown, response: Response, bytes: Uint8Array): Promise<unknown> {
 	const result = await schema['~standard'].validate(value);
 	if (result.issues) {
+		const contentType = response.headers.get('content-type') ?? undefined;
+		const charset = charsetOf(op, contentType, bytes);
 		const first = result.issues[0];
 		const where = first?.path?.length ? ` at ${first.path.map((p) => typeof p === 'object' && p !== null && 'key' in p ? String((p as {key: unknown}).key) : String(p)).join('.')}` : '';
-		failDecode(op, 'schema', {contentType, charset: charset.label, snippet: text.slice(0, 200), issues: result.issues, detail: first ? `${first.message}${where}` : undefined});
+		failDecode(op, 'schema', {contentType, charset: charset.label, snippet: snippetOf(bytes, charset), issues: result.issues, detail: first ? `${first.message}${where}` : undefined});
 	}
 	return result.value;
 }

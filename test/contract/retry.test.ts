@@ -54,6 +54,21 @@ describe('retry', () => {
 		expect((await stats(keyed)).hits).toBe(2);
 	});
 
+	it('the Idempotency-Key rule holds when a beforeRequest hook turns the request into a POST', async () => {
+		const keyed = uid();
+		const toPost = (request: Request) => new Request(request, {method: 'POST', body: '{}', headers: {'Idempotency-Key': keyed}});
+		// Once on the client, once per request: surefetch looked at the method before the hook ran.
+		for (const api of [
+			createClient({retry: {limit: 2, ...fast}, hooks: {beforeRequest: [({request}) => toPost(request)]}}),
+			createClient({retry: {limit: 2, ...fast}}),
+		]) {
+			const id = uid();
+			const ok = await api.get(at(`/flaky?id=${id}&fail=1&status=503`), {hooks: {beforeRequest: [({request}) => toPost(request)]}}).json();
+			expect(ok).toMatchObject({ok: true});
+			expect((await stats(id)).hits).toBe(2);
+		}
+	});
+
 	it('retries a reset before headers', async () => {
 		const id = uid();
 		const api = createClient({retry: {limit: 2, ...fast}});
