@@ -27,11 +27,16 @@ const empty = new Uint8Array(0);
 
 /**
  * Reads a whole body. `idle` watches the gaps (may be undefined), `limit` caps the size (`false`: no cap).
+ * `expected` is the exact length when the transport promised one (Content-Length of an unencoded
+ * body): the bytes are then copied into one buffer of that size as they come, so the peak is the
+ * body once instead of chunks plus their concatenation (200 MB read with 1.0x memory, not 2x).
  * Rejects with the runtime's error, a BodyTooLarge, or whatever the stream was errored with.
  */
-export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined): Promise<Uint8Array> {
+export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined, expected?: number): Promise<Uint8Array> {
 	if (!body) return empty;
 	const reader = body.getReader();
+	// Preallocated only when it pays: small bodies come in one chunk, which is kept as it is.
+	let whole = expected !== undefined && expected > preallocateFrom ? new Uint8Array(expected) : undefined;
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	try {
@@ -40,18 +45,38 @@ export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limi
 			const {done, value} = await reader.read();
 			idle?.readEnded();
 			if (done) break;
-			size += value.byteLength;
-			if (limit !== false && size > limit) {
+			const end = size + value.byteLength;
+			if (limit !== false && end > limit) {
 				void reader.cancel().catch(() => {});
-				throw new BodyTooLarge(limit, size, false);
+				throw new BodyTooLarge(limit, end, false);
 			}
-			chunks.push(value);
+			if (whole && end <= whole.byteLength) {
+				whole.set(value, size);
+			} else {
+				// More than promised (a transport that does not enforce Content-Length): collect the rest.
+				if (whole) {
+					chunks.push(whole.subarray(0, size));
+					whole = undefined;
+				}
+				chunks.push(value);
+			}
+			size = end;
 		}
 	} finally {
 		idle?.stop();
 		reader.releaseLock();
 	}
+	if (whole) return size === whole.byteLength ? whole : whole.subarray(0, size);
 	return concat(chunks, size);
+}
+
+const preallocateFrom = 256 * 1024;
+
+/** The exact body length a response promises: Content-Length of a body without a content coding. */
+export function exactLength(headers: Headers): number | undefined {
+	const coding = headers.get('content-encoding');
+	if (coding !== null && coding.trim().toLowerCase() !== 'identity') return undefined;
+	return declaredLength(headers);
 }
 
 export function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -104,3 +104,19 @@ describe('charset: HttpError.body', () => {
 		expect(error).toMatchObject({kind: 'http', status: 500, body: undefined});
 	});
 });
+
+describe('whole bodies', () => {
+	it('a big body reads the same with a Content-Length, chunked, and gzip-encoded (where Content-Length is not the body size)', async () => {
+		const api = createClient({retry: 0});
+		const size = 3 * 1024 * 1024 + 17;
+		const counted = await api.get(at(`/bytes?n=${size}`)).bytes();
+		expect(counted.byteLength).toBe(size);
+		expect([counted[0], counted[255], counted[256], counted[size - 1]]).toEqual([0, 255, 0, (size - 1) % 256]);
+		const chunked = await api.get(at(`/big?n=${size}&cl=0`)).text();
+		const withLength = await api.get(at(`/big?n=${size}`)).text();
+		expect(chunked).toHaveLength(size);
+		expect(withLength).toBe(chunked);
+		const inflated = await api.get(at('/gzip-bomb?mb=1')).json<{data: string}>();
+		expect(inflated.data).toHaveLength(1024 * 1024 - '{"data":""}'.length);
+	});
+});

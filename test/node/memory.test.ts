@@ -1,0 +1,36 @@
+// Memory of a big read: `.bytes()` of a body with a Content-Length is copied into one buffer of
+// that size as it arrives, so the process grows by about the body once, not chunks plus a joined copy.
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+import {at} from '../support/fault.js';
+import {runNodeChild} from '../support/child.js';
+
+const MiB = 1024 * 1024;
+const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+async function growthOf(path: string, size: number): Promise<{growth: number; ok: boolean}> {
+	const {code, stdout, stderr} = await runNodeChild(`
+		import {createClient} from ${JSON.stringify(dist)};
+		const api = createClient({retry: 0, maxBodyBytes: false});
+		await api.get(${JSON.stringify(at('/ok'))}).json(); // warm up before the baseline
+		globalThis.gc?.();
+		const before = process.memoryUsage().rss;
+		const bytes = await api.get(${JSON.stringify(at(path))}).bytes();
+		const growth = process.resourceUsage().maxRSS * 1024 - before;
+		let ok = bytes.byteLength === ${size};
+		for (let i = 0; ok && i < bytes.byteLength; i += 4099) ok = bytes[i] === i % 256;
+		console.log(JSON.stringify({growth, ok}));
+	`, {flags: ['--expose-gc']});
+	if (code !== 0) throw new Error(`child exited ${code}: ${stderr}`);
+	return JSON.parse(stdout) as {growth: number; ok: boolean};
+}
+
+describe('memory', () => {
+	it('.bytes() of a 160 MiB body with Content-Length grows the process by less than 1.5x the body', async () => {
+		const size = 160 * MiB;
+		const {growth, ok} = await growthOf(`/bytes?n=${size}`, size);
+		expect(ok).toBe(true);
+		// Chunks plus their concatenation would be about 2x (~320 MiB).
+		expect(growth / size).toBeLessThan(1.5);
+	});
+});
