@@ -120,3 +120,15 @@ describe('whole bodies', () => {
 		expect(inflated.data).toHaveLength(1024 * 1024 - '{"data":""}'.length);
 	});
 });
+
+describe('big bodies decode like TextDecoder', () => {
+	it('invalid UTF-8 over the fast-path size: .text() gives the same U+FFFD text, .json() a DecodeError charset', async () => {
+		const api = createClient({retry: 0});
+		const n = 64 * 1024 + 3;
+		const expected = new Uint8Array(n).map((_, i) => i % 256);
+		expect(await api.get(at(`/bytes?n=${n}`)).text()).toBe(new TextDecoder().decode(expected));
+		const error = await api.get(at(`/bytes?n=${n}`)).json().catch((e: unknown) => e) as DecodeError;
+		expect(isFetchError(error)).toBe(true);
+		expect(error).toMatchObject({kind: 'decode', reason: 'charset'});
+	});
+});
