@@ -203,7 +203,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 			cancelBody(body);
 		} else {
 			try {
-				bytes = await readAllBytes(body, config.maxBodyBytes, idle);
+				bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
 			} catch (error) {
 				if (op.node.aborted) throw attempt.fail(error, 'body');
 				cancelBody(body);
@@ -231,7 +231,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 				cancelBody(body);
 				throw new BodyTooLarge(config.maxBodyBytes, declared, true);
 			}
-			bytes = await readAllBytes(body, config.maxBodyBytes, idle);
+			bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
 		} catch (error) {
 			throw attempt.fail(error, 'body');
 		}

@@ -26,30 +26,47 @@ export function declaredLength(headers: Headers): number | undefined {
 const empty = new Uint8Array(0);
 
 /**
+ * A transport may hand its body's source along with the Response, as `response[directBody]`: web
+ * streams cost a lot per chunk, and a body read whole needs none of them. The getter gives it only
+ * while the stream is untouched (stream and source share one queue: whichever is used first wins).
+ * `read()` gives the next chunk (undefined at the end) and rejects with what the stream would be
+ * errored with; `cancel()` is the stream's cancel.
+ */
+export const directBody = Symbol.for('surefetch.directBody');
+
+export interface DirectBody {
+	read(): Promise<Uint8Array | undefined>;
+	cancel(reason?: unknown): void;
+}
+
+/**
  * Reads a whole body. `idle` watches the gaps (may be undefined), `limit` caps the size (`false`: no cap).
  * Rejects with the runtime's error, a BodyTooLarge, or whatever the stream was errored with.
+ * `response`, when given, may offer its body's source directly (see `directBody`).
  */
-export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined): Promise<Uint8Array> {
+export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined, response?: Response): Promise<Uint8Array> {
 	if (!body) return empty;
-	const reader = body.getReader();
+	const direct = (response as {[directBody]?: DirectBody} | undefined)?.[directBody];
+	const reader = direct ? undefined : body.getReader();
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	try {
 		for (;;) {
 			idle?.readStarted();
-			const {done, value} = await reader.read();
+			const value = direct ? await direct.read() : (await reader!.read()).value;
 			idle?.readEnded();
-			if (done) break;
+			if (value === undefined) break;
 			size += value.byteLength;
 			if (limit !== false && size > limit) {
-				void reader.cancel().catch(() => {});
+				if (direct) direct.cancel();
+				else void reader!.cancel().catch(() => {});
 				throw new BodyTooLarge(limit, size, false);
 			}
 			chunks.push(value);
 		}
 	} finally {
 		idle?.stop();
-		reader.releaseLock();
+		reader?.releaseLock();
 	}
 	return concat(chunks, size);
 }
