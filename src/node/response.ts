@@ -1,0 +1,46 @@
+// The global Response the transport resolves with: what fetch gives (the final URL, `redirected`,
+// type "basic"), plus the body's source for a reader that wants no stream (`directBody`).
+
+import {directBody, type DirectBody} from '../body.js';
+import type {BodySource} from './body.js';
+
+export class NodeResponse extends Response {
+	readonly #url: string;
+	readonly #redirected: boolean;
+	readonly #source: BodySource | undefined;
+
+	constructor(body: ReadableStream<Uint8Array> | null, init: ResponseInit, url: string, redirected: boolean, source?: BodySource) {
+		super(body, init);
+		this.#url = url;
+		this.#redirected = redirected;
+		this.#source = source;
+	}
+
+	override get url(): string {
+		return this.#url;
+	}
+
+	override get redirected(): boolean {
+		return this.#redirected;
+	}
+
+	override get type(): ResponseType {
+		return 'basic';
+	}
+
+	/** A direct read counts, as reading the stream does. */
+	override get bodyUsed(): boolean {
+		return super.bodyUsed || (this.#source?.used ?? false);
+	}
+
+	get [directBody](): DirectBody | undefined {
+		return this.#source?.direct;
+	}
+
+	override clone(): Response {
+		if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
+		// The body is teed: the source now feeds the stream only, and the copy gets no direct reader.
+		const copy = super.clone();
+		return new NodeResponse(copy.body, copy, this.#url, this.#redirected);
+	}
+}
