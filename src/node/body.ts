@@ -157,6 +157,11 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 		this.producer.bodyDone();
 	}
 
+	/** Its Response was collected: cancel unless someone still reads (the stream may outlive it). */
+	abandon(): void {
+		if (!this.pulled && !this.used && !this.stream.locked) this.cancel(new Error('Response object has been garbage collected'));
+	}
+
 	private take(): Uint8Array {
 		const chunk = this.chunks.shift()!;
 		this.queued -= chunk.byteLength;

@@ -42,15 +42,15 @@ export class Exchange implements BodyProducer, DecoderSink {
 		private readonly redirect: RedirectMode,
 		private readonly signal: AbortSignal | undefined,
 		private readonly connect: number | false,
-		private readonly resolve: Resolve,
-		private readonly reject: Reject,
+		private resolve: Resolve,
+		private reject: Reject,
 	) {}
 
 	/** `body`: a request body still to be read into the hop (see transport.ts). */
 	start(body: Promise<Hop['body']> | undefined): void {
 		const {signal} = this;
 		if (signal) {
-			if (signal.aborted) return this.reject(signal.reason);
+			if (signal.aborted) return this.fail(signal.reason);
 			signal.addEventListener('abort', this);
 			this.listening = true;
 		}
@@ -135,8 +135,7 @@ export class Exchange implements BodyProducer, DecoderSink {
 	handleEvent(): void {
 		const reason = this.signal!.reason;
 		if (!this.settled) {
-			this.settled = true;
-			this.reject(reason);
+			this.fail(reason);
 			this.stop(reason);
 			this.bodyDone();
 		} else if (this.source) {
@@ -212,16 +211,29 @@ export class Exchange implements BodyProducer, DecoderSink {
 		}
 		this.source = source;
 		this.resume = resume;
-		this.settled = true;
-		this.resolve(response);
+		const resolve = this.resolve;
+		this.settle();
+		resolve(response);
 		if (!source) this.bodyDone();
+	}
+
+	private fail(error: unknown): void {
+		const reject = this.reject;
+		this.settle();
+		reject(error);
+	}
+
+	/** Settled once; the promise's functions are dropped, or they would keep the Response (its fulfilled value) alive. */
+	private settle(): void {
+		this.settled = true;
+		this.resolve = noop;
+		this.reject = noop;
 	}
 
 	/** A failure before the response: reject as fetch does, and let go of the request. */
 	private failEarly(error: unknown): void {
 		if (this.settled) return;
-		this.settled = true;
-		this.reject(this.connect !== false && hasCode(error, 'UND_ERR_CONNECT_TIMEOUT')
+		this.fail(this.connect !== false && hasCode(error, 'UND_ERR_CONNECT_TIMEOUT')
 			// The connect deadline is surefetch's own limit, undici only runs the timer: say which.
 			? new DeadlineReason('connect', this.connect)
 			: new TypeError('fetch failed', {cause: error}));
@@ -229,6 +241,8 @@ export class Exchange implements BodyProducer, DecoderSink {
 		this.bodyDone();
 	}
 }
+
+function noop(): void {}
 
 function findHeader(raw: Buffer[], name: string): string | undefined {
 	for (let i = 0; i < raw.length; i += 2) {

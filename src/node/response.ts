@@ -4,6 +4,10 @@
 import {directBody, type DirectBody} from '../body.js';
 import type {BodySource} from './body.js';
 
+// As in undici's fetch: a Response dropped with its body unread releases its request when it is
+// collected, instead of holding a pooled connection until undici's body timeout (300 s).
+const abandoned = new FinalizationRegistry<BodySource>((source) => source.abandon());
+
 export class NodeResponse extends Response {
 	readonly #url: string;
 	readonly #redirected: boolean;
@@ -14,6 +18,7 @@ export class NodeResponse extends Response {
 		this.#url = url;
 		this.#redirected = redirected;
 		this.#source = source;
+		if (source) abandoned.register(this, source);
 	}
 
 	override get url(): string {

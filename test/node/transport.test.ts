@@ -13,6 +13,7 @@ import {createNodeTransport} from '../../src/node/index.js';
 import {TLS_CERT} from '../fault-server/server.js';
 import {charsets} from '../fault-server/charsets.js';
 import {at, failure, fault, sleep, stats, uid} from '../support/fault.js';
+import {runNodeChild} from '../support/child.js';
 
 // A TCP server that accepts and then says nothing: a TLS handshake to it never completes.
 let silent: Server;
@@ -393,6 +394,39 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			}
 			await inFlightSettles(group);
 		}
+	});
+
+	it('a Response dropped unread releases its request when collected, as with fetch', async () => {
+		const group = uid('dropped');
+		// The built package (test/run.mjs builds before the suite): a child Node 20 cannot load .ts.
+		const transportModule = new URL('../../dist/node.js', import.meta.url).href;
+		const result = await runNodeChild(`
+			const {createNodeTransport} = await import(${JSON.stringify(transportModule)});
+			const transport = createNodeTransport();
+			let response = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}`))});
+			const kept = await transport(${JSON.stringify(at('/ok'))}); // one whose body is read later: untouched
+			// Its Response dropped, its stream being read: untouched (an unlocked, unread one is cancelled, as in fetch).
+			const reader = (await transport(${JSON.stringify(at('/bytes?n=300000'))})).body.getReader();
+			response = undefined;
+			for (let i = 0; i < 5; i++) {
+				globalThis.gc();
+				await new Promise((r) => setTimeout(r, 20));
+			}
+			const stats = async () => (await (await fetch(${JSON.stringify(at(`/__stats?group=${group}`))})).json()).groupInFlight;
+			let inFlight = await stats();
+			for (let i = 0; i < 50 && inFlight > 0; i++) {
+				await new Promise((r) => setTimeout(r, 20));
+				inFlight = await stats();
+			}
+			const text = await kept.text();
+			let streamed = 0;
+			for (let r = await reader.read(); !r.done; r = await reader.read()) streamed += r.value.byteLength;
+			console.log(JSON.stringify({inFlight, text, streamed}));
+			await transport.close();
+		`, {flags: ['--expose-gc'], limitMs: 20_000});
+		expect(result.stderr).toBe('');
+		expect(JSON.parse(result.stdout)).toEqual({inFlight: 0, text: '{"ok":true}', streamed: 300_000});
+		expect(result.code).toBe(0); // close() returned: nothing was left in flight
 	});
 
 	it('a watched body the caller reads (stream) and a reader (direct) agree through the client', async () => {
