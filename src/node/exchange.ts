@@ -9,7 +9,7 @@ import {DeadlineReason} from '../deadlines.js';
 import {BodySource, type BodyProducer} from './body.js';
 import {codingsOf, Decoder, type DecoderSink} from './decode.js';
 import {followRedirect, isRedirect, type Hop} from './redirect.js';
-import {NodeResponse} from './response.js';
+import {NodeResponse, releaseWhenCollected} from './response.js';
 
 export interface Dispatcher {
 	dispatch(options: Record<string, unknown>, handler: object): boolean;
@@ -35,6 +35,8 @@ export class Exchange implements BodyProducer, DecoderSink {
 	private source: BodySource | undefined = undefined;
 	private decoder: Decoder | undefined = undefined;
 	private listening = false;
+	/** Until the tick after the headers: is the body still coming? (see `respond`). */
+	private response: Response | undefined = undefined;
 
 	constructor(
 		private hop: Hop,
@@ -214,7 +216,17 @@ export class Exchange implements BodyProducer, DecoderSink {
 		const resolve = this.resolve;
 		this.settle();
 		resolve(response);
-		if (!source) this.bodyDone();
+		if (!source) return this.bodyDone();
+		// undici parses a whole socket read at once: a small body is complete by the next tick.
+		this.response = response;
+		process.nextTick(watchIfIncomplete, this);
+	}
+
+	/** A body still coming a tick after its headers: released if its Response is dropped unread. */
+	watchIfIncomplete(): void {
+		const response = this.response!;
+		this.response = undefined;
+		if (!this.complete && !this.stopped) releaseWhenCollected(response, this.source!);
 	}
 
 	private fail(error: unknown): void {
@@ -243,6 +255,10 @@ export class Exchange implements BodyProducer, DecoderSink {
 }
 
 function noop(): void {}
+
+function watchIfIncomplete(exchange: Exchange): void {
+	exchange.watchIfIncomplete();
+}
 
 function findHeader(raw: Buffer[], name: string): string | undefined {
 	for (let i = 0; i < raw.length; i += 2) {
