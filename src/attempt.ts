@@ -3,7 +3,7 @@
 // a reader will want it (so a body failure is retried like a failure before headers), read an error
 // body for HttpError.body, or wrap it so the caller's own reading is watched (idle deadline).
 
-import {BodyTooLarge, cancelBody, declaredLength, exactLength, readAllBytes, watchBody} from './body.js';
+import {BodyTooLarge, cancelBody, declaredLength, readAllBytes, watchBody} from './body.js';
 import {decodeErrorBody, tooLarge} from './readers.js';
 import {IdleWatch, now, SignalNode} from './deadlines.js';
 import {DecodeError, isFetchError, type FetchFailure} from './errors.js';
@@ -205,7 +205,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 			cancelBody(body);
 		} else {
 			try {
-				bytes = await readAllBytes(body, config.maxBodyBytes, idle);
+				bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
 			} catch (error) {
 				if (op.node.aborted) throw attempt.fail(error, 'body');
 				cancelBody(body);
@@ -233,7 +233,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 				cancelBody(body);
 				throw new BodyTooLarge(config.maxBodyBytes, declared, true);
 			}
-			bytes = await readAllBytes(body, config.maxBodyBytes, idle, exactLength(response.headers));
+			bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
 		} catch (error) {
 			throw attempt.fail(error, 'body');
 		}

@@ -1,7 +1,7 @@
 // Readers: bytes -> charset -> text -> JSON (-> schema). The bytes were usually read inside the
 // attempt; when a reader comes late (after the response arrived) it reads the watched body here.
 
-import {BodyTooLarge, declaredLength, exactLength, readAllBytes, cancelBody} from './body.js';
+import {BodyTooLarge, declaredLength, readAllBytes, cancelBody} from './body.js';
 import {CharsetFailure, decodeBytes, isJsonMediaType, parseContentType, resolveCharset, snippetOf, type ResolvedCharset} from './charset.js';
 import {DecodeError, isFetchError} from './errors.js';
 import type {Config} from './options.js';
@@ -41,7 +41,7 @@ async function readLate(op: Operation, response: Response): Promise<Uint8Array> 
 			cancelBody(response.body);
 			throw new BodyTooLarge(maxBodyBytes, declared, true);
 		}
-		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined, exactLength(response.headers));
+		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined, response);
 		if (ours) ours.bodyBytes = bytes;
 		else op.readBytes = {response, bytes};
 		return bytes;

@@ -1,10 +1,13 @@
-// The Node transport: npm undici's `fetch` over an `Agent` of our own. undici is loaded when a
-// transport is created, so importing `surefetch/node` never fails; creating one without undici
-// installed throws a message that says what to install.
+// The Node transport: fetch over npm undici's dispatcher (an Agent of our own), without undici's
+// fetch: exchange.ts speaks to the Agent directly and builds a global Response (the WHATWG layer of
+// undici's fetch costs more than the whole request below it). undici is loaded when a transport is
+// created, so importing `surefetch/node` never fails; creating one without undici installed throws
+// a message that says what to install.
 
 import {createRequire} from 'node:module';
-import {DeadlineReason} from '../deadlines.js';
 import {connectDeadline, connectPhaseSupport, ourTransport} from '../options.js';
+import {Exchange, type Dispatcher, type RedirectMode} from './exchange.js';
+import type {Hop} from './redirect.js';
 
 export interface NodeTransportOptions {
 	/** Most connections per origin (undici `connections`). Default: no limit. */
@@ -25,9 +28,10 @@ export interface NodeTransport {
 	readonly [ourTransport]: true;
 }
 
+type Agent = Dispatcher & {close(): Promise<void>};
+
 interface Undici {
-	Agent: new (options: Record<string, unknown>) => {close(): Promise<void>};
-	fetch: (input: string, init: Record<string, unknown>) => Promise<Response>;
+	Agent: new (options: Record<string, unknown>) => Agent;
 }
 
 function loadUndici(): Undici {
@@ -50,7 +54,7 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 	if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw new TypeError('tls must be an object of TLS options');
 	const undici = loadUndici();
 	// One agent per connect deadline: undici sets the connect timeout per agent, not per request.
-	const agents = new Map<number | false, {close(): Promise<void>}>();
+	const agents = new Map<number | false, Agent>();
 	const agentFor = (connect: number | false) => {
 		let agent = agents.get(connect);
 		if (!agent) {
@@ -65,26 +69,22 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 		return agent;
 	};
 
-	const transport = (async (input: string | URL | Request, init: RequestInit & {[connectDeadline]?: number | false} = {}) => {
-		const connect = init[connectDeadline] ?? false;
-		// The global Request is another class than undici's own: pass its parts, not the object.
-		const request = input instanceof Request ? input : undefined;
-		const url = request ? request.url : String(input);
+	const transport = ((input: string | URL | Request, init?: TransportInit) => {
+		let request: Request;
 		try {
-			return await undici.fetch(url, {
-				method: init.method ?? request?.method,
-				headers: init.headers ?? request?.headers,
-				body: init.body ?? request?.body ?? undefined,
-				redirect: init.redirect ?? request?.redirect,
-				signal: init.signal ?? request?.signal,
-				duplex: 'half',
-				dispatcher: agentFor(connect),
-			});
+			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init);
 		} catch (error) {
-			// The connect deadline is surefetch's own limit, undici only runs the timer: say which.
-			if (connect !== false && hasCode(error, 'UND_ERR_CONNECT_TIMEOUT')) throw new DeadlineReason('connect', connect);
-			throw error;
+			return Promise.reject(error);
 		}
+		const connect = init?.[connectDeadline] ?? false;
+		const url = new URL(request.url);
+		const {method} = request;
+		const hop: Hop = {url, method, headers: headerList(request, url.protocol === 'https:', init?.cache ?? request.cache), body: null, redirects: 0};
+		const body = method === 'GET' || method === 'HEAD' ? null : request.body;
+		const signal = init?.signal ?? request.signal;
+		return new Promise<Response>((resolve, reject) => {
+			new Exchange(hop, agentFor(connect), request.redirect as RedirectMode, signal, connect, resolve, reject).start(body ? bodyOf(body) : undefined);
+		});
 	}) as NodeTransport;
 	Object.defineProperties(transport, {
 		close: {value: async () => {
@@ -97,10 +97,82 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 	return transport;
 }
 
-function hasCode(error: unknown, code: string): boolean {
-	for (let current = error as {code?: unknown; cause?: unknown} | undefined, depth = 0; current && depth < 5; depth++) {
-		if (current.code === code) return true;
-		current = current.cause as typeof current;
+type TransportInit = RequestInit & {[connectDeadline]?: number | false};
+
+/** An init that changes the Request itself (not just how it is sent) needs a new Request, as in fetch. */
+function changesRequest(init: RequestInit | undefined): boolean {
+	return init !== undefined && (init.method !== undefined || init.headers !== undefined || init.body !== undefined || init.redirect !== undefined);
+}
+
+/**
+ * The request's headers as undici takes them (a flat list), with what fetch adds when they are
+ * missing: Accept, Accept-Encoding (what decode.ts undoes), User-Agent, and for `cache: 'no-store'`
+ * or `'reload'` Pragma and Cache-Control. Host is fetch's to set, not the caller's.
+ */
+function headerList(request: Request, https: boolean, cache: RequestCache): string[] {
+	const list: string[] = [];
+	let accept = false;
+	let encoding = false;
+	let agent = false;
+	let range = false;
+	let pragma = false;
+	let cacheControl = false;
+	for (const [name, value] of request.headers) {
+		switch (name) {
+			case 'host': continue;
+			case 'accept': accept = true; break;
+			case 'accept-encoding': encoding = true; break;
+			case 'user-agent': agent = true; break;
+			case 'range': range = true; break;
+			case 'pragma': pragma = true; break;
+			case 'cache-control': cacheControl = true; break;
+		}
+		list.push(name, value);
 	}
-	return false;
+	if (!accept) list.push('accept', '*/*');
+	// A range of encoded bytes means nothing once decoded.
+	if (!encoding) list.push('accept-encoding', range ? 'identity' : https ? 'br, gzip, deflate' : 'gzip, deflate');
+	if (!agent) list.push('user-agent', 'node');
+	if (cache === 'no-store' || cache === 'reload') {
+		if (!pragma) list.push('pragma', 'no-cache');
+		if (!cacheControl) list.push('cache-control', 'no-cache');
+	}
+	return list;
+}
+
+const noBytes = new Uint8Array(0);
+
+/**
+ * A request body. One chunk that ends at once (a string, bytes, JSON: what ky sends) goes out as
+ * bytes with a Content-Length, as fetch sends it, and can be sent again after a 307/308; anything
+ * else is streamed (chunked). The wait for the end is one macrotask at most, so a stream that
+ * pauses after its first chunk (a live upload) starts at once.
+ */
+async function bodyOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
+	const reader = stream.getReader();
+	const first = await reader.read();
+	if (first.done) {
+		reader.releaseLock();
+		return noBytes;
+	}
+	const next = reader.read();
+	const second = await Promise.race([next, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
+	if (second?.done) {
+		reader.releaseLock();
+		return first.value;
+	}
+	return streamed(reader, first.value, next);
+}
+
+async function* streamed(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array, next: Promise<ReadableStreamReadResult<Uint8Array>>): AsyncGenerator<Uint8Array> {
+	let ended = false;
+	try {
+		yield first;
+		for (let result = await next; !result.done; result = await reader.read()) yield result.value;
+		ended = true;
+	} finally {
+		// undici stopped early (the request failed or was aborted): the caller's stream is released.
+		if (!ended) void reader.cancel().catch(() => {});
+		else reader.releaseLock();
+	}
 }

@@ -20,7 +20,7 @@ export const DESCRIPTIONS = {
 	ky: 'ky 2.1.0 defaults: `ky.get(url).json()` / `.bytes()`',
 	surefetch: 'surefetch (dist/) `createClient()` defaults: `api.get(url).json()` / `.bytes()`',
 	'surefetch-full': 'surefetch with `limit` {concurrency 256, perHost 128, rate 100000/s}, `breaker: true` and all five `on` listeners (none of them binding)',
-	'surefetch-node': 'surefetch defaults over `createNodeTransport()` (surefetch/node, npm undici 7 Agent)',
+	'surefetch-node': 'surefetch defaults over `createNodeTransport()` (surefetch/node: npm undici 7 Agent, dispatched directly)',
 	ofetch: 'ofetch defaults: `ofetch(url)` / `{responseType: \'arrayBuffer\'}`',
 	axios: 'axios defaults (Node http adapter): `axios.get(url)` / `{responseType: \'arraybuffer\'}`',
 	got: 'got defaults: `got(url).json()` / `.buffer()`',

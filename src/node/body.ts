@@ -1,0 +1,188 @@
+// A response body as undici delivers it: one queue of chunks that two readers can drain, the web
+// ReadableStream of the Response (pulled lazily: nothing is enqueued until someone reads) and the
+// direct reader of `response[directBody]` (no stream machinery per chunk). Whichever is used first
+// wins. Backpressure: past `highWater` queued bytes the producer is told to pause, and it is
+// asked for more once a reader has taken the queue below that again.
+
+import type {DirectBody} from '../body.js';
+
+const highWater = 64 * 1024;
+const done = Promise.resolve(undefined);
+
+/** What feeds a BodySource: the exchange (undici's request, or the decoder in front of it). */
+export interface BodyProducer {
+	/** The queue went below the high-water mark after a `push` returned false. */
+	more(): void;
+	/** The body will not be read to the end (cancelled, errored): release the request. Called once. */
+	stop(reason: unknown): void;
+	/** The reader saw the end, an error or a cancel: nothing more to watch. Called once. */
+	bodyDone(): void;
+}
+
+const enum State {Open, Ended, Closed, Errored}
+
+export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBody {
+	readonly stream: ReadableStream<Uint8Array>;
+	private chunks: Uint8Array[] = [];
+	private queued = 0;
+	private full = false;
+	private state = State.Open;
+	private failure: unknown = undefined;
+	private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+	/** The stream asked for a chunk and got none yet: the next push goes straight to it. */
+	private streamWaits = false;
+	private pulled = false;
+	private waiter: {resolve: (chunk: Uint8Array | undefined) => void; reject: (error: unknown) => void} | undefined = undefined;
+	/** A direct read happened (the Response's body counts as used). */
+	used = false;
+
+	constructor(private readonly producer: BodyProducer) {
+		this.stream = new ReadableStream<Uint8Array>(this, {highWaterMark: 0});
+	}
+
+	/** The direct reader, while the stream is untouched. */
+	get direct(): DirectBody | undefined {
+		return this.pulled || this.stream.locked ? undefined : this;
+	}
+
+	// --- producer side ---
+
+	/** Returns false when the producer should pause until `more()`. */
+	push(buffer: Uint8Array): boolean {
+		if (this.state !== State.Open) return true;
+		const chunk = asPlain(buffer);
+		if (this.streamWaits) {
+			this.streamWaits = false;
+			this.controller!.enqueue(chunk);
+			return true;
+		}
+		const waiter = this.waiter;
+		if (waiter) {
+			this.waiter = undefined;
+			waiter.resolve(chunk);
+			return true;
+		}
+		this.chunks.push(chunk);
+		this.queued += chunk.byteLength;
+		if (this.queued < highWater) return true;
+		this.full = true;
+		return false;
+	}
+
+	end(): void {
+		if (this.state !== State.Open) return;
+		this.state = State.Ended;
+		if (this.chunks.length > 0) return;
+		if (this.streamWaits) {
+			this.streamWaits = false;
+			this.controller!.close();
+			this.close();
+		} else if (this.waiter) {
+			const waiter = this.waiter;
+			this.waiter = undefined;
+			waiter.resolve(undefined);
+			this.close();
+		}
+	}
+
+	/** Errors both readers with `error` (queued chunks are dropped, as a stream's queue is). */
+	fail(error: unknown): void {
+		if (this.state === State.Closed || this.state === State.Errored) return;
+		const wasOpen = this.state === State.Open;
+		this.state = State.Errored;
+		this.failure = error;
+		this.chunks = [];
+		this.queued = 0;
+		this.streamWaits = false;
+		try {
+			this.controller!.error(error);
+		} catch {}
+		const waiter = this.waiter;
+		this.waiter = undefined;
+		waiter?.reject(error);
+		if (wasOpen) this.producer.stop(error);
+		this.producer.bodyDone();
+	}
+
+	// --- reader side (the stream's underlying source, and the direct reader) ---
+
+	start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+		this.controller = controller;
+	}
+
+	pull(controller: ReadableStreamDefaultController<Uint8Array>): void {
+		this.pulled = true;
+		if (this.chunks.length > 0) {
+			controller.enqueue(this.take());
+			// That was the last chunk: say so now rather than on the next pull.
+			if (this.state === State.Closed) controller.close();
+		} else if (this.state === State.Open) {
+			this.streamWaits = true;
+		} else if (this.state === State.Ended) {
+			controller.close();
+			this.close();
+		} else if (this.state === State.Closed) {
+			controller.close();
+		}
+	}
+
+	read(): Promise<Uint8Array | undefined> {
+		this.used = true;
+		if (this.chunks.length > 0) return Promise.resolve(this.take());
+		switch (this.state) {
+			case State.Open:
+				return new Promise((resolve, reject) => {
+					this.waiter = {resolve, reject};
+				});
+			case State.Ended:
+				this.close();
+				return done;
+			case State.Errored:
+				return Promise.reject(this.failure);
+			default:
+				return done;
+		}
+	}
+
+	cancel(reason?: unknown): void {
+		if (this.state === State.Closed || this.state === State.Errored) return;
+		const wasOpen = this.state === State.Open;
+		this.state = State.Closed;
+		this.chunks = [];
+		this.queued = 0;
+		const waiter = this.waiter;
+		this.waiter = undefined;
+		waiter?.resolve(undefined);
+		if (wasOpen) this.producer.stop(reason);
+		this.producer.bodyDone();
+	}
+
+	/** Its Response was collected: cancel unless someone still reads (the stream may outlive it). */
+	abandon(): void {
+		if (!this.pulled && !this.used && !this.stream.locked) this.cancel(new Error('Response object has been garbage collected'));
+	}
+
+	private take(): Uint8Array {
+		const chunk = this.chunks.shift()!;
+		this.queued -= chunk.byteLength;
+		if (this.chunks.length === 0 && this.state === State.Ended) {
+			// The last chunk: the end is known, nothing more to watch.
+			this.state = State.Closed;
+			this.producer.bodyDone();
+		} else if (this.full && this.queued < highWater) {
+			this.full = false;
+			this.producer.more();
+		}
+		return chunk;
+	}
+
+	private close(): void {
+		this.state = State.Closed;
+		this.producer.bodyDone();
+	}
+}
+
+/** Readers get plain Uint8Arrays, as from fetch, not Buffers (a view: undici's chunks are not reused). */
+function asPlain(chunk: Uint8Array): Uint8Array {
+	return chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}

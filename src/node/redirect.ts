@@ -1,0 +1,51 @@
+// Redirects, followed the way fetch follows them (WHATWG fetch, "HTTP-redirect fetch", as undici's
+// fetch implements it): at most 20; 303 turns anything but GET/HEAD into a body-less GET, and so
+// do 301/302 for POST; a body that cannot be sent again (a stream) fails a 307/308; credentials
+// do not cross origins. A failure is an Error whose message the classifier knows (classify.ts).
+
+/** One request as it goes on the wire; a redirect makes the next one. */
+export interface Hop {
+	url: URL;
+	method: string;
+	/** Flat name/value list, names in lower case (undici takes it as is). */
+	headers: string[];
+	body: Uint8Array | AsyncIterable<Uint8Array> | null;
+	redirects: number;
+}
+
+export const maxRedirects = 20;
+
+export function isRedirect(status: number): boolean {
+	return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+const bodyHeaders = new Set(['content-encoding', 'content-language', 'content-location', 'content-type', 'content-length']);
+// fetch drops Authorization (and undici also Cookie and Host) when a redirect leaves the origin.
+const originHeaders = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
+
+export function followRedirect(hop: Hop, status: number, location: string): Hop | Error {
+	let url: URL;
+	try {
+		// A Location header is bytes: UTF-8 in practice, latin1 as undici hands it over.
+		url = new URL(/[^\x00-\x7f]/.test(location) ? Buffer.from(location, 'latin1').toString('utf8') : location, hop.url);
+	} catch (error) {
+		return error as Error;
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:') return new Error('URL scheme must be a HTTP(S) scheme');
+	if (hop.redirects >= maxRedirects) return new Error('redirect count exceeded');
+	if (status !== 303 && hop.body !== null && !(hop.body instanceof Uint8Array)) return new Error('a streamed request body cannot be sent again to follow a redirect');
+	let {method, headers, body} = hop;
+	if (((status === 301 || status === 302) && method === 'POST') || (status === 303 && method !== 'GET' && method !== 'HEAD')) {
+		method = 'GET';
+		body = null;
+		headers = without(headers, bodyHeaders);
+	}
+	if (url.origin !== hop.url.origin) headers = without(headers, originHeaders);
+	return {url, method, headers, body, redirects: hop.redirects + 1};
+}
+
+function without(headers: string[], names: Set<string>): string[] {
+	const kept: string[] = [];
+	for (let i = 0; i < headers.length; i += 2) if (!names.has(headers[i]!)) kept.push(headers[i]!, headers[i + 1]!);
+	return kept;
+}
