@@ -205,7 +205,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 			cancelBody(body);
 		} else {
 			try {
-				bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
+				bytes = await readAllBytes(body, config.maxBodyBytes, idle, response, declared);
 			} catch (error) {
 				if (op.node.aborted) throw attempt.fail(error, 'body');
 				cancelBody(body);
@@ -233,7 +233,7 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 				cancelBody(body);
 				throw new BodyTooLarge(config.maxBodyBytes, declared, true);
 			}
-			bytes = await readAllBytes(body, config.maxBodyBytes, idle, response);
+			bytes = await readAllBytes(body, config.maxBodyBytes, idle, response, declared);
 		} catch (error) {
 			throw attempt.fail(error, 'body');
 		}

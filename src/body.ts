@@ -41,19 +41,18 @@ export interface DirectBody {
 
 /**
  * Reads a whole body. `idle` watches the gaps (may be undefined), `limit` caps the size (`false`: no cap).
- * `response`, when given, may offer its body's source directly (see `directBody`), and its headers
- * may promise the exact length (Content-Length of an unencoded body): the bytes are then copied
+ * `response`, when given, may offer its body's source directly (see `directBody`), and `declared`
+ * (its Content-Length) may be the exact length (no content coding): the bytes are then copied
  * into one buffer of that size as they come, so the peak is the body once instead of chunks plus
  * their concatenation (200 MiB read with ~1.1x memory, not 2x).
  * Rejects with the runtime's error, a BodyTooLarge, or whatever the stream was errored with.
  */
-export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined, response?: Response): Promise<Uint8Array> {
+export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined, response?: Response, declared?: number): Promise<Uint8Array> {
 	if (!body) return empty;
 	const direct = (response as {[directBody]?: DirectBody} | undefined)?.[directBody];
 	const reader = direct ? undefined : body.getReader();
-	const expected = response ? exactLength(response.headers) : undefined;
 	// Preallocated only when it pays: small bodies come in one chunk, which is kept as it is.
-	let whole = expected !== undefined && expected > preallocateFrom ? new Uint8Array(expected) : undefined;
+	let whole = declared !== undefined && declared > preallocateFrom && response && isExact(response.headers) ? new Uint8Array(declared) : undefined;
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	try {
@@ -90,11 +89,10 @@ export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limi
 
 const preallocateFrom = 256 * 1024;
 
-/** The exact body length a response promises: Content-Length of a body without a content coding. */
-export function exactLength(headers: Headers): number | undefined {
+/** Content-Length is the body's exact size only without a content coding (fetch decodes gzip etc.). */
+function isExact(headers: Headers): boolean {
 	const coding = headers.get('content-encoding');
-	if (coding !== null && coding.trim().toLowerCase() !== 'identity') return undefined;
-	return declaredLength(headers);
+	return coding === null || coding.trim().toLowerCase() === 'identity';
 }
 
 export function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -41,7 +41,7 @@ async function readLate(op: Operation, response: Response): Promise<Uint8Array> 
 			cancelBody(response.body);
 			throw new BodyTooLarge(maxBodyBytes, declared, true);
 		}
-		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined, response);
+		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined, response, declared);
 		if (ours) ours.bodyBytes = bytes;
 		else op.readBytes = {response, bytes};
 		return bytes;

@@ -26,11 +26,13 @@ async function growthOf(path: string, size: number): Promise<{growth: number; ok
 }
 
 describe('memory', () => {
-	it('.bytes() of a 160 MiB body with Content-Length grows the process by less than 1.5x the body', async () => {
-		const size = 160 * MiB;
+	it('.bytes() of a 256 MiB body with Content-Length grows the process by about the body once, not twice', async () => {
+		const size = 256 * MiB;
 		const {growth, ok} = await growthOf(`/bytes?n=${size}`, size);
+		console.log(`growth ${(growth / size).toFixed(2)}x of ${size / MiB} MiB`);
 		expect(ok).toBe(true);
-		// Chunks plus their concatenation would be about 2x (~320 MiB).
-		expect(growth / size).toBeLessThan(1.5);
+		// Chunks plus their concatenation is >= 2x (~512 MiB). Above 1x is what the runtime still holds:
+		// chunks the GC has not collected yet (measured 1.12x Node 20, 1.19x Node 22, 1.40x Node 24).
+		expect(growth / size).toBeLessThan(1.6);
 	});
 });
