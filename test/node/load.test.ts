@@ -219,7 +219,8 @@ describe('load', () => {
 	// flat (ratio <= 1.5), perHost 1 grows 4-5x.
 	it('queueing behind limit.perHost does not cost more with a long queue (no rescan of every waiter)', async () => {
 		const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-		const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+		// The fastest of 5: another test file busy on the other core only ever makes a sample slower.
+		const fastest = (values: number[]) => Math.min(...values);
 		const api = createClient({baseUrl: server.url, retry: 0, limit: {perHost: 1}, timeout: {total: 120_000, headers: 120_000}});
 		const holder = api.get('stall-before-headers').catch(() => {});
 		const all: Array<Promise<unknown>> = [];
@@ -232,12 +233,12 @@ describe('load', () => {
 		try {
 			await until(() => server.inFlight >= 1, 5000);
 			const short: number[] = [];
-			for (let i = 0; i < 3; i++) short.push(await add(1000));
+			for (let i = 0; i < 5; i++) short.push(await add(1000));
 			while (all.length < 20_000) await add(2000);
 			const long: number[] = [];
-			for (let i = 0; i < 3; i++) long.push(await add(1000));
-			const ratio = median(long) / median(short);
-			console.log(`[load] perHost queue cost: adding 1,000 requests takes ${Math.round(median(short))} ms to a short queue, ${Math.round(median(long))} ms to a queue of 20,000 (x${ratio.toFixed(1)})`);
+			for (let i = 0; i < 5; i++) long.push(await add(1000));
+			const ratio = fastest(long) / fastest(short);
+			console.log(`[load] perHost queue cost: adding 1,000 requests takes ${Math.round(fastest(short))} ms to a short queue, ${Math.round(fastest(long))} ms to a queue of 20,000 (x${ratio.toFixed(1)})`);
 			expect(ratio).toBeLessThan(2.5);
 		} finally {
 			await api.close();
