@@ -90,7 +90,10 @@ export class SignalNode {
 		const hook = this.onAbort;
 		this.onAbort = undefined;
 		hook?.(reason);
-		for (const child of this.childList()) child.abort(reason);
+		// Snapshots: an aborting child may release itself and leave this node.
+		const {child, more} = this;
+		child?.abort(reason);
+		if (more) for (const other of [...more]) other.abort(reason);
 	}
 
 	/** Arms (or re-arms) the deadline of a phase; `false`/undefined leaves it off. */
@@ -115,9 +118,11 @@ export class SignalNode {
 		this.released = true;
 		this.clearTimers();
 		this.onAbort = undefined;
-		for (const child of this.childList()) child.release();
+		const {child, more} = this;
 		this.child = undefined;
 		this.more = undefined;
+		child?.release();
+		if (more) for (const other of more) other.release();
 		this.parent?.disown(this);
 		this.parent = undefined;
 	}
@@ -130,13 +135,6 @@ export class SignalNode {
 	private disown(child: SignalNode): void {
 		if (this.child === child) this.child = undefined;
 		else this.more?.delete(child);
-	}
-
-	/** A snapshot: aborting or releasing a child changes the live collection. */
-	private childList(): SignalNode[] {
-		const list = this.more ? [...this.more] : [];
-		if (this.child) list.unshift(this.child);
-		return list;
 	}
 
 	private clearTimers(): void {
