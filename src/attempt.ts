@@ -3,7 +3,7 @@
 // a reader will want it (so a body failure is retried like a failure before headers), read an error
 // body for HttpError.body, or wrap it so the caller's own reading is watched (idle deadline).
 
-import {BodyTooLarge, cancelBody, declaredLength, readAllBytes, watchBody} from './body.js';
+import {BodyTooLarge, cancelBody, readWhole, watchBody} from './body.js';
 import {decodeErrorBody, tooLarge} from './readers.js';
 import {IdleWatch, now, SignalNode} from './deadlines.js';
 import {DecodeError, isFetchError, type FetchFailure} from './errors.js';
@@ -200,16 +200,11 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 	// be read leaves `body` undefined; only a deadline or abort of the whole operation wins over the status.
 	if (throwsFor(op, response)) {
 		let bytes: Uint8Array | undefined;
-		const declared = declaredLength(response.headers);
-		if (config.maxBodyBytes !== false && declared !== undefined && declared > config.maxBodyBytes) {
+		try {
+			bytes = await readWhole(response, config.maxBodyBytes, idle);
+		} catch (error) {
+			if (op.node.aborted) throw attempt.fail(error, 'body');
 			cancelBody(body);
-		} else {
-			try {
-				bytes = await readAllBytes(body, config.maxBodyBytes, idle, response, declared);
-			} catch (error) {
-				if (op.node.aborted) throw attempt.fail(error, 'body');
-				cancelBody(body);
-			}
 		}
 		attempt.finish();
 		const rebuilt = new SurefetchResponse((bytes ?? null) as BodyInit | null, response);
@@ -226,14 +221,9 @@ async function handleBody(op: Operation, attempt: Attempt, response: Response): 
 			attempt.finish();
 			throw new DecodeError({...op.context(), reason: 'content-type', contentType: contentType ?? '', detail: 'decode.json is strict and the media type is not JSON'});
 		}
-		const declared = declaredLength(response.headers);
 		let bytes: Uint8Array;
 		try {
-			if (config.maxBodyBytes !== false && declared !== undefined && declared > config.maxBodyBytes) {
-				cancelBody(body);
-				throw new BodyTooLarge(config.maxBodyBytes, declared, true);
-			}
-			bytes = await readAllBytes(body, config.maxBodyBytes, idle, response, declared);
+			bytes = await readWhole(response, config.maxBodyBytes, idle);
 		} catch (error) {
 			throw attempt.fail(error, 'body');
 		}

@@ -52,7 +52,7 @@ export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limi
 	const direct = (response as {[directBody]?: DirectBody} | undefined)?.[directBody];
 	const reader = direct ? undefined : body.getReader();
 	// Preallocated only when it pays: small bodies come in one chunk, which is kept as it is.
-	let whole = declared !== undefined && declared > preallocateFrom && response && isExact(response.headers) ? new Uint8Array(declared) : undefined;
+	let whole = declared !== undefined && declared > preallocateFrom && response && isExact(response.headers) ? allocate(declared) : undefined;
 	const chunks: Uint8Array[] = [];
 	let size = 0;
 	try {
@@ -88,6 +88,28 @@ export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limi
 }
 
 const preallocateFrom = 256 * 1024;
+
+/** A buffer the size a server declared, or none when the runtime cannot make one (then chunks are kept). */
+function allocate(size: number): Uint8Array | undefined {
+	try {
+		return new Uint8Array(size);
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * A whole body under `maxBodyBytes`: refused by its Content-Length before a byte is read (the body
+ * is cancelled), then counted while reading. Rejects like `readAllBytes`.
+ */
+export function readWhole(response: Response, limit: number | false, idle: IdleWatch | undefined): Promise<Uint8Array> {
+	const declared = declaredLength(response.headers);
+	if (limit !== false && declared !== undefined && declared > limit) {
+		cancelBody(response.body);
+		return Promise.reject(new BodyTooLarge(limit, declared, true));
+	}
+	return readAllBytes(response.body, limit, idle, response, declared);
+}
 
 /** Content-Length is the body's exact size only without a content coding (fetch decodes gzip etc.). */
 function isExact(headers: Headers): boolean {

@@ -1,7 +1,7 @@
 // Readers: bytes -> charset -> text -> JSON (-> schema). The bytes were usually read inside the
 // attempt; when a reader comes late (after the response arrived) it reads the watched body here.
 
-import {BodyTooLarge, declaredLength, readAllBytes, cancelBody} from './body.js';
+import {BodyTooLarge, readWhole} from './body.js';
 import {CharsetFailure, decodeBytes, isJsonMediaType, parseContentType, resolveCharset, snippetOf, type ResolvedCharset} from './charset.js';
 import {DecodeError, isFetchError} from './errors.js';
 import type {Config} from './options.js';
@@ -36,12 +36,7 @@ async function readLate(op: Operation, response: Response): Promise<Uint8Array> 
 	const ours = response instanceof SurefetchResponse ? response : undefined;
 	const {maxBodyBytes} = op.config;
 	try {
-		const declared = declaredLength(response.headers);
-		if (maxBodyBytes !== false && declared !== undefined && declared > maxBodyBytes) {
-			cancelBody(response.body);
-			throw new BodyTooLarge(maxBodyBytes, declared, true);
-		}
-		const bytes = await readAllBytes(response.body, maxBodyBytes, undefined, response, declared);
+		const bytes = await readWhole(response, maxBodyBytes, undefined);
 		if (ours) ours.bodyBytes = bytes;
 		else op.readBytes = {response, bytes};
 		return bytes;

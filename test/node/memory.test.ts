@@ -1,7 +1,9 @@
 // Memory of a big read: `.bytes()` of a body with a Content-Length is copied into one buffer of
 // that size as it arrives, so the process grows by about the body once, not chunks plus a joined copy.
+import {createServer} from 'node:net';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
+import {createClient} from '../../src/index.js';
 import {at} from '../support/fault.js';
 import {runNodeChild} from '../support/child.js';
 
@@ -34,5 +36,21 @@ describe('memory', () => {
 		// Chunks plus their concatenation is >= 2x (~512 MiB). Above 1x is what the runtime still holds:
 		// chunks the GC has not collected yet (measured 1.12x Node 20, 1.19x Node 22, 1.40x Node 24).
 		expect(growth / size).toBeLessThan(1.6);
+	});
+
+	it('a Content-Length too large to allocate falls back to chunks: the failure is the server\'s, not an allocation error', async () => {
+		// Declares 2^53-1 bytes, sends 1,000, closes: no buffer of the declared size can exist.
+		const server = createServer((socket) => socket.once('data', () => {
+			socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: ${Number.MAX_SAFE_INTEGER}\r\n\r\n${'x'.repeat(1000)}`);
+			setTimeout(() => socket.destroy(), 50);
+		}));
+		await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+		try {
+			const api = createClient({retry: 0, maxBodyBytes: false});
+			const error = await api.get(`http://127.0.0.1:${(server.address() as {port: number}).port}/`).bytes().catch((e: unknown) => e);
+			expect(error).toMatchObject({kind: 'network', code: 'reset', phase: 'body'});
+		} finally {
+			await new Promise((resolve) => server.close(resolve));
+		}
 	});
 });
