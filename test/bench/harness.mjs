@@ -6,6 +6,24 @@ import {cpSync, existsSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import os from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {parseArgs} from 'node:util';
+
+/**
+ * Command-line options of the bench scripts, on node:util's parseArgs. `spec` maps each option to
+ * its default: a string or number default takes a value (numbers are converted), `false` is a flag.
+ * Unknown options and missing values throw.
+ */
+export function readOptions(argv, spec) {
+	const options = {};
+	for (const [name, fallback] of Object.entries(spec)) options[name] = {type: fallback === false ? 'boolean' : 'string'};
+	const {values} = parseArgs({args: argv, options, strict: true, allowPositionals: false});
+	const out = {};
+	for (const [name, fallback] of Object.entries(spec)) {
+		const given = values[name];
+		out[name] = given === undefined ? fallback : typeof fallback === 'number' ? Number(given) : given;
+	}
+	return out;
+}
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 const here = (file) => fileURLToPath(new URL(file, import.meta.url));

@@ -16,27 +16,11 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, relative, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
-import {build, nodeInfo, provenance, requireDist, resolveNode, root, runClient, snapshotDist, startServer} from './harness.mjs';
+import {build, nodeInfo, readOptions, provenance, requireDist, resolveNode, root, runClient, snapshotDist, startServer} from './harness.mjs';
 
 function parseArgs(argv) {
-	const args = {node: process.execPath, client: 'surefetch', case: 'c64', duration: 6000, interval: 250, top: 20, keep: false, build: true};
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		const value = () => {
-			const next = argv[++i];
-			if (next === undefined) throw new Error(`${arg} needs a value`);
-			return next;
-		};
-		if (arg === '--node') args.node = value();
-		else if (arg === '--client') args.client = value();
-		else if (arg === '--case') args.case = value();
-		else if (arg === '--duration') args.duration = Number(value());
-		else if (arg === '--interval') args.interval = Number(value());
-		else if (arg === '--top') args.top = Number(value());
-		else if (arg === '--keep') args.keep = true;
-		else if (arg === '--no-build') args.build = false;
-		else throw new Error(`unknown argument ${arg}`);
-	}
+	const args = readOptions(argv, {node: process.execPath, client: 'surefetch', case: 'c64', duration: 6000, interval: 250, top: 20, keep: false, 'no-build': false});
+	args.build = !args['no-build'];
 	if (!['small', 'c64', 'mib', 'gbk', 'utf8'].includes(args.case)) throw new Error('--case must be small, c64, mib, gbk or utf8');
 	if (!Number.isFinite(args.duration) || args.duration < 500 || args.duration > 120_000) throw new Error('--duration must be 500..120000 ms');
 	if (!Number.isInteger(args.interval) || args.interval < 50 || args.interval > 10_000) throw new Error('--interval must be 50..10000 µs');

@@ -13,30 +13,18 @@
 import {mkdirSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import {CLIENTS} from './clients.mjs';
-import {build, cpuSnapshot, distHash, nodeInfo, otherCpuPercent, provenance, requireDist, resolveNode, runClient, snapshotDist, startServer} from './harness.mjs';
+import {build, cpuSnapshot, readOptions, distHash, nodeInfo, otherCpuPercent, provenance, requireDist, resolveNode, runClient, snapshotDist, startServer} from './harness.mjs';
 import {CASE_ORDER, renderMarkdown, renderSvg} from './report.mjs';
 
 function parseArgs(argv) {
-	const args = {node: process.execPath, rounds: 3, duration: 2500, build: true, quick: false, cases: undefined, clients: undefined};
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		const value = () => {
-			const next = argv[++i];
-			if (next === undefined) throw new Error(`${arg} needs a value`);
-			return next;
-		};
-		if (arg === '--node') args.node = value();
-		else if (arg === '--rounds') args.rounds = Number(value());
-		else if (arg === '--duration') args.duration = Number(value());
-		else if (arg === '--cases') args.cases = value().split(',');
-		else if (arg === '--clients') args.clients = value().split(',');
-		else if (arg === '--quick') args.quick = true;
-		else if (arg === '--no-build') args.build = false;
-		else if (arg === '--help' || arg === '-h') {
-			console.log(readmeHint());
-			process.exit(0);
-		} else throw new Error(`unknown argument ${arg} (see --help)`);
+	if (argv.includes('--help') || argv.includes('-h')) {
+		console.log(readmeHint());
+		process.exit(0);
 	}
+	const args = readOptions(argv, {node: process.execPath, rounds: 3, duration: 2500, cases: '', clients: '', quick: false, 'no-build': false});
+	args.build = !args['no-build'];
+	args.cases = args.cases ? args.cases.split(',') : undefined;
+	args.clients = args.clients ? args.clients.split(',') : undefined;
 	if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 20) throw new Error('--rounds must be 1..20');
 	if (!Number.isFinite(args.duration) || args.duration < 200 || args.duration > 60_000) throw new Error('--duration must be 200..60000 ms');
 	return args;
