@@ -7,7 +7,7 @@
 // Both use `cache: 'no-store'`: Chromium makes identical GETs wait for each other behind one HTTP
 // cache entry, which would make one side's timings depend on the other's.
 
-import { createClient, isFetchError } from 'surefetch';
+import { createClient, hedge, isFetchError } from 'surefetch';
 import { explainFailure, explainRaw, explainRetries } from './explain.js';
 import { FAULTS, GROUPS } from './faults.js';
 import { createRecorder, formatMs, renderTimeline, short } from './timeline.js';
@@ -89,7 +89,7 @@ function clientOptions(settings, on) {
   return {
     timeout: settings.timeout,
     retry: { limit: settings.retry.limit, delay: (n) => base * 2 ** (n - 1), jitter: settings.retry.jitter },
-    hedge: settings.hedge,
+    use: settings.hedge ? [hedge(settings.hedge)] : [],
     maxBodyBytes: settings.maxBodyBytes,
     on,
   };
@@ -104,13 +104,13 @@ const READERS = {
 function codeFor(settings, url) {
   const t = settings.timeout;
   const lines = [
-    "import {createClient} from 'surefetch';",
+    settings.hedge ? "import {createClient, hedge} from 'surefetch';" : "import {createClient} from 'surefetch';",
     '',
     'const api = createClient({',
     `  timeout: {total: ${t.total}, headers: ${t.headers}, idle: ${t.idle}, attempt: ${t.attempt}},`,
     `  retry: {limit: ${settings.retry.limit}, delay: (n) => ${settings.retry.delay} * 2 ** (n - 1), jitter: ${settings.retry.jitter}},`,
   ];
-  if (settings.hedge) lines.push(`  hedge: {delay: ${settings.hedge.delay}},`);
+  if (settings.hedge) lines.push(`  use: [hedge({delay: ${settings.hedge.delay}})],`);
   if (settings.maxBodyBytes !== PRESETS.defaults.max) lines.push(`  maxBodyBytes: ${settings.maxBodyBytes},`);
   lines.push('  on: {request, response, retry, error}, // these events draw the timeline', '});', '', `const url = '${url}';`);
   if (settings.reader === 'json') lines.push('const data = await api.get(url).json();');

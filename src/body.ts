@@ -1,36 +1,34 @@
-// Response bodies: read with the idle deadline and the size cap watching, or wrapped so that a body
-// the caller reads itself is watched the same way. A body that is not handed on is cancelled.
+// Response bodies: read whole (for a reader, or HttpError.body) or passed on to the caller as a
+// watched stream; either way the idle deadline and maxBodyBytes watch it, every read is raced with
+// the attempt's node (a runtime stream may ignore its abort), and a body not handed on is cancelled.
 
-import {IdleWatch} from './deadlines.js';
+import {race, type IdleWatch, type SignalNode} from './deadlines.js';
 
-/** Thrown (internally) when a body passes maxBodyBytes; the caller turns it into DecodeError 'too-large'. */
+/** Thrown (internally) when a body passes maxBodyBytes; it becomes a DecodeError 'too-large'. */
 export class BodyTooLarge {
 	constructor(readonly limit: number, readonly seen: number, readonly declared: boolean) {}
 }
 
+const noop = () => {};
+
 export function cancelBody(body: ReadableStream | null | undefined, reason?: unknown): void {
-	if (!body) return;
-	// A locked or finished stream rejects; either way there is nothing left to release.
+	// A locked or finished stream rejects or throws; either way there is nothing left to release.
 	try {
-		void body.cancel(reason).catch(() => {});
+		body?.cancel(reason).catch(noop);
 	} catch {}
 }
 
 export function declaredLength(headers: Headers): number | undefined {
 	const value = headers.get('content-length');
-	if (value === null) return undefined;
-	const n = Number(value);
+	const n = value === null ? Number.NaN : Number(value);
 	return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
-const empty = new Uint8Array(0);
-
 /**
- * A transport may hand its body's source along with the Response, as `response[directBody]`: web
- * streams cost a lot per chunk, and a body read whole needs none of them. The getter gives it only
- * while the stream is untouched (stream and source share one queue: whichever is used first wins).
- * `read()` gives the next chunk (undefined at the end) and rejects with what the stream would be
- * errored with; `cancel()` is the stream's cancel.
+ * A transport may hand its body's source next to the Response, as `response[directBody]`: a body
+ * read whole then needs no web stream per chunk. The getter gives it only while the stream is
+ * untouched. `read()` gives the next chunk (undefined at the end) or rejects as the stream would
+ * error; `cancel()` is the stream's cancel.
  */
 export const directBody = Symbol.for('surefetch.directBody');
 
@@ -39,76 +37,104 @@ export interface DirectBody {
 	cancel(reason?: unknown): void;
 }
 
+const empty = new Uint8Array(0);
+/** Bodies larger than this with an exact Content-Length are copied into one buffer as they come. */
+const preallocateFrom = 256 * 1024;
+/** Chunks smaller than this are copied together, so a body of tiny chunks keeps no object per chunk. */
+const small = 4096;
+
 /**
- * Reads a whole body. `idle` watches the gaps (may be undefined), `limit` caps the size (`false`: no cap).
- * `response`, when given, may offer its body's source directly (see `directBody`), and `declared`
- * (its Content-Length) may be the exact length (no content coding): the bytes are then copied
- * into one buffer of that size as they come, so the peak is the body once instead of chunks plus
- * their concatenation (200 MiB read with ~1.1x memory, not 2x).
- * Rejects with the runtime's error, a BodyTooLarge, or whatever the stream was errored with.
+ * A whole body under `limit` (false: none): refused by its Content-Length before a byte is read,
+ * then counted while reading. Rejects with the node's reason when it aborts (the body is then
+ * cancelled in the background), a BodyTooLarge, or what the stream failed with.
  */
-export async function readAllBytes(body: ReadableStream<Uint8Array> | null, limit: number | false, idle: IdleWatch | undefined, response?: Response, declared?: number): Promise<Uint8Array> {
-	if (!body) return empty;
-	const direct = (response as {[directBody]?: DirectBody} | undefined)?.[directBody];
-	const reader = direct ? undefined : body.getReader();
-	// Preallocated only when it pays: small bodies come in one chunk, which is kept as it is.
-	let whole = declared !== undefined && declared > preallocateFrom && response && isExact(response.headers) ? allocate(declared) : undefined;
+export function readWhole(response: Response, limit: number | false, node: SignalNode, idle?: IdleWatch): Promise<Uint8Array> {
+	const {body} = response;
+	if (!body) return Promise.resolve(empty);
+	if (node.aborted) {
+		cancelBody(body, node.reason);
+		return Promise.reject(node.reason);
+	}
+	const declared = declaredLength(response.headers);
+	if (limit !== false && declared !== undefined && declared > limit) {
+		cancelBody(body);
+		return Promise.reject(new BodyTooLarge(limit, declared, true));
+	}
+	const direct = (response as {[directBody]?: DirectBody})[directBody];
+	let read: () => Promise<Uint8Array | undefined>;
+	let cancel: (reason?: unknown) => void;
+	if (direct) {
+		read = () => direct.read();
+		cancel = (reason) => direct.cancel(reason);
+	} else {
+		let reader: ReadableStreamDefaultReader<Uint8Array>;
+		try {
+			reader = body.getReader();
+		} catch (error) {
+			return Promise.reject(error); // used or locked
+		}
+		read = () => reader.read().then((r) => r.value ?? (r.done ? undefined : empty));
+		cancel = (reason) => void reader.cancel(reason).catch(noop);
+	}
+	// Copied into one buffer when the length is known exactly: the body once in memory, not twice.
+	const exact = declared !== undefined && declared > preallocateFrom && isExact(response.headers) ? allocate(declared) : undefined;
+	const off = node.watch(cancel);
+	return race(node, collect(read, cancel, limit, idle, exact)).finally(off);
+}
+
+async function collect(read: () => Promise<Uint8Array | undefined>, cancel: () => void, limit: number | false, idle: IdleWatch | undefined, whole: Uint8Array | undefined): Promise<Uint8Array> {
 	const chunks: Uint8Array[] = [];
+	let pending: Uint8Array | undefined;
+	let used = 0;
 	let size = 0;
+	const flush = () => {
+		if (pending) chunks.push(pending.subarray(0, used));
+		pending = undefined;
+		used = 0;
+	};
 	try {
 		for (;;) {
 			idle?.readStarted();
-			const value = direct ? await direct.read() : (await reader!.read()).value;
+			const value = await read();
 			idle?.readEnded();
 			if (value === undefined) break;
 			const end = size + value.byteLength;
 			if (limit !== false && end > limit) {
-				if (direct) direct.cancel();
-				else void reader!.cancel().catch(() => {});
+				cancel();
 				throw new BodyTooLarge(limit, end, false);
 			}
 			if (whole && end <= whole.byteLength) {
 				whole.set(value, size);
+			} else if (whole) {
+				// More than promised (a transport that does not enforce Content-Length): keep the rest apart.
+				chunks.push(whole.subarray(0, size), value);
+				whole = undefined;
+			} else if (value.byteLength < small) {
+				if (pending && used + value.byteLength > pending.byteLength) flush();
+				pending ??= new Uint8Array(16 * small);
+				pending.set(value, used);
+				used += value.byteLength;
 			} else {
-				// More than promised (a transport that does not enforce Content-Length): collect the rest.
-				if (whole) {
-					chunks.push(whole.subarray(0, size));
-					whole = undefined;
-				}
+				flush();
 				chunks.push(value);
 			}
 			size = end;
 		}
 	} finally {
 		idle?.stop();
-		reader?.releaseLock();
 	}
 	if (whole) return size === whole.byteLength ? whole : whole.subarray(0, size);
+	flush();
 	return concat(chunks, size);
 }
 
-const preallocateFrom = 256 * 1024;
-
-/** A buffer the size a server declared, or none when the runtime cannot make one (then chunks are kept). */
+/** A buffer of the declared size, or none when the runtime cannot make one (then chunks are kept). */
 function allocate(size: number): Uint8Array | undefined {
 	try {
 		return new Uint8Array(size);
 	} catch {
 		return undefined;
 	}
-}
-
-/**
- * A whole body under `maxBodyBytes`: refused by its Content-Length before a byte is read (the body
- * is cancelled), then counted while reading. Rejects like `readAllBytes`.
- */
-export function readWhole(response: Response, limit: number | false, idle: IdleWatch | undefined): Promise<Uint8Array> {
-	const declared = declaredLength(response.headers);
-	if (limit !== false && declared !== undefined && declared > limit) {
-		cancelBody(response.body);
-		return Promise.reject(new BodyTooLarge(limit, declared, true));
-	}
-	return readAllBytes(response.body, limit, idle, response, declared);
 }
 
 /** Content-Length is the body's exact size only without a content coding (fetch decodes gzip etc.). */
@@ -119,7 +145,6 @@ function isExact(headers: Headers): boolean {
 
 export function concat(chunks: Uint8Array[], size: number): Uint8Array {
 	if (chunks.length === 1) return chunks[0]!;
-	if (chunks.length === 0) return empty;
 	const out = new Uint8Array(size);
 	let offset = 0;
 	for (const chunk of chunks) {
@@ -130,64 +155,71 @@ export function concat(chunks: Uint8Array[], size: number): Uint8Array {
 }
 
 export interface BodyWatcher {
+	node: SignalNode;
 	idle: IdleWatch | undefined;
-	/** Maps whatever the source failed with to the error the caller should see. */
+	limit: number | false;
+	/** The body's Content-Length, when it has one. */
+	declared: number | undefined;
+	/** Maps what the source failed with (or a BodyTooLarge, or the node's reason) to what the caller sees. */
 	failure(error: unknown): unknown;
-	/** The body ended (done, errored or cancelled): release the attempt. Called once. */
-	settled(outcome: 'done' | 'error' | 'cancel'): void;
-	/** Registers a callback for when the attempt is aborted (deadline, caller, close). */
-	onAbort(callback: (reason: unknown) => void): void;
+	/** The body ended (read, errored or cancelled). Called once. */
+	settled(): void;
 }
 
 /**
- * Wraps a body the caller will read: every chunk passes through, gaps are timed, a failure becomes
- * the union member `watcher.failure` picks, and an abort errors the stream even when nobody reads.
+ * The stream a caller reads: every chunk passes through (nothing is buffered), gaps are timed, the
+ * size is capped, a failure becomes what `failure` picks, and an abort of the node errors the
+ * stream at once, even while a read of the source hangs or nobody reads.
  */
 export function watchBody(source: ReadableStream<Uint8Array>, watcher: BodyWatcher): ReadableStream<Uint8Array> {
 	const reader = source.getReader();
+	const {node, idle, limit} = watcher;
 	let finished = false;
-	let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
-	const finish = (outcome: 'done' | 'error' | 'cancel') => {
+	let size = 0;
+	let controller!: ReadableStreamDefaultController<Uint8Array>;
+	const fail = (error: unknown) => {
 		if (finished) return;
-		finished = true;
-		watcher.idle?.stop();
-		watcher.settled(outcome);
-	};
-	watcher.onAbort((reason) => {
-		if (finished) return;
-		const error = watcher.failure(reason);
-		void reader.cancel(error).catch(() => {});
+		finish();
+		void reader.cancel(error).catch(noop);
 		try {
-			controllerRef?.error(error);
+			controller.error(watcher.failure(error));
 		} catch {}
-		finish('error');
-	});
+	};
+	const finish = () => {
+		finished = true;
+		off();
+		idle?.stop();
+		watcher.settled();
+	};
+	const off = node.watch(fail);
 	return new ReadableStream<Uint8Array>({
-		start(controller) {
-			controllerRef = controller;
+		start(c) {
+			controller = c;
+			if (node.aborted) fail(node.reason);
 		},
-		async pull(controller) {
+		async pull(c) {
+			if (limit !== false && watcher.declared !== undefined && watcher.declared > limit) return fail(new BodyTooLarge(limit, watcher.declared, true));
 			try {
-				watcher.idle?.readStarted();
-				const {done, value} = await reader.read();
-				watcher.idle?.readEnded();
+				idle?.readStarted();
+				const {done, value} = await race(node, reader.read());
+				idle?.readEnded();
 				if (finished) return;
 				if (done) {
-					controller.close();
-					finish('done');
-				} else {
-					controller.enqueue(value);
+					finish();
+					c.close();
+					return;
 				}
+				size += value.byteLength;
+				if (limit !== false && size > limit) return fail(new BodyTooLarge(limit, size, false));
+				c.enqueue(value);
 			} catch (error) {
-				if (finished) return;
-				const mapped = watcher.failure(error);
-				controller.error(mapped);
-				finish('error');
+				fail(error);
 			}
 		},
 		cancel(reason) {
-			finish('cancel');
-			return reader.cancel(reason).catch(() => {});
+			if (finished) return;
+			finish();
+			return reader.cancel(reason).catch(noop);
 		},
 	}, {highWaterMark: 0});
 }

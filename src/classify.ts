@@ -1,103 +1,42 @@
-// Raw runtime error -> one member of the union. Every runtime is a table: Node/undici speaks in
-// error codes along the `cause` chain, browsers hide the reason behind a fixed message. A new
-// runtime is one more table.
+// Raw runtime error -> one member of the union, here and only here. Our own aborts are known by the
+// identity of their reason; runtimes are tables: Node, undici, Bun and Deno speak in codes along the
+// `cause` chain (#platform, loaded only under the `node` condition), browsers hide the reason behind
+// a fixed message.
 
+import {codes, names, prefixes} from '#platform';
 import {CallerAbort, DeadlineReason} from './deadlines.js';
 import {
 	AbortedError, InvalidRequestError, NetworkError, TimeoutError,
 	type FailureContext, type FetchFailure, type NetworkCode, type TimeoutPhase,
 } from './errors.js';
 
-type Verdict =
-	| {kind: 'network'; code: NetworkCode}
-	| {kind: 'timeout'; phase: TimeoutPhase}
-	| {kind: 'invalid'};
+export type Verdict = ['network', NetworkCode] | ['timeout', TimeoutPhase] | ['invalid'];
 
-const net = (code: NetworkCode): Verdict => ({kind: 'network', code});
-const late = (phase: TimeoutPhase): Verdict => ({kind: 'timeout', phase});
-
-/** Node.js (undici, net, tls, dns, zlib): exact `code` values. */
-const nodeCodes: Record<string, Verdict> = {
-	UND_ERR_CONNECT_TIMEOUT: late('connect'),
-	ETIMEDOUT: late('connect'),
-	UND_ERR_HEADERS_TIMEOUT: late('headers'),
-	UND_ERR_BODY_TIMEOUT: late('idle'),
-	ENOTFOUND: net('dns'),
-	EAI_AGAIN: net('dns'),
-	ECONNREFUSED: net('refused'),
-	ECONNRESET: net('reset'),
-	EPIPE: net('reset'),
-	UND_ERR_SOCKET: net('reset'),
-	UND_ERR_CLOSED: net('reset'),
-	EHOSTUNREACH: net('unreachable'),
-	ENETUNREACH: net('unreachable'),
-	DEPTH_ZERO_SELF_SIGNED_CERT: net('tls'),
-	SELF_SIGNED_CERT_IN_CHAIN: net('tls'),
-	UNABLE_TO_VERIFY_LEAF_SIGNATURE: net('tls'),
-	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: net('tls'),
-	HPE_INVALID_CONSTANT: net('protocol'),
-	UND_ERR_RES_CONTENT_LENGTH_MISMATCH: net('protocol'),
-	UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: net('protocol'),
-	Z_DATA_ERROR: net('protocol'),
-	Z_BUF_ERROR: net('protocol'),
-	ERR_INVALID_HTTP_RESPONSE: net('protocol'),
-};
-
-/** Code prefixes for families too large to list. */
-const nodeCodePrefixes: Array<[string, Verdict]> = [
-	['CERT_', net('tls')],
-	['ERR_TLS_', net('tls')],
-	['ERR_SSL_', net('tls')],
-	['HPE_', net('protocol')], // llhttp parser codes
-];
-
-/** Error names, for errors whose code a runtime version dropped (undici 7's HTTPParserError). */
-const errorNames: Record<string, Verdict> = {
-	HTTPParserError: net('protocol'),
-	ConnectTimeoutError: late('connect'),
-	HeadersTimeoutError: late('headers'),
-	BodyTimeoutError: late('idle'),
-	ResponseContentLengthMismatchError: net('protocol'),
-};
-
-/** Messages that name the failure when nothing else does. */
+/** Messages that name the failure when nothing else does (any runtime). */
 const messages: Array<[RegExp, Verdict]> = [
-	// The fetch spec refuses these before any traffic: the request itself is wrong.
-	[/^(?:bad port|unknown scheme|URL scheme must be a HTTP\(S\) scheme)$/, {kind: 'invalid'}],
-	[/redirect count exceeded|too many redirects|redirect loop/i, net('protocol')],
-	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, net('protocol')],
+	// The fetch standard refuses these before any traffic: the request itself is wrong.
+	[/^(?:bad port|unknown scheme|URL scheme must be a HTTP\(S\) scheme)$/, ['invalid']],
+	[/redirect count exceeded|too many redirects|redirect loop/i, ['network', 'protocol']],
+	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, ['network', 'protocol']],
 ];
 
-/** Browsers: the reason is hidden on purpose; these messages only say "the network failed". */
-const browserMessages = new Set([
-	'Failed to fetch', // Chromium
-	'network error', // Chromium, mid-body
-	'NetworkError when attempting to fetch resource.', // Firefox
-	'Load failed', // Safari
-	'The Internet connection appears to be offline.', // Safari 16
-	'The network connection was lost.', // Safari
-	'Network request failed',
-]);
+/** Browsers hide the reason on purpose: these only say "the network failed". */
+const opaque = /^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Load failed|The Internet connection appears to be offline\.|The network connection was lost\.|Network request failed)(?: \(|$)/;
 
-function isBrowserNetworkMessage(message: string): boolean {
-	return browserMessages.has(message) || message.startsWith('Failed to fetch (') || message.startsWith('Load failed (');
-}
-
-function verdictOf(error: unknown): Verdict | undefined {
-	if (typeof error !== 'object' || error === null) return undefined;
+function verdictOf(error: object): Verdict | undefined {
 	const {code, name, message} = error as {code?: unknown; name?: unknown; message?: unknown};
 	if (typeof code === 'string') {
-		const exact = nodeCodes[code];
+		const exact = codes[code];
 		if (exact) return exact;
-		for (const [prefix, verdict] of nodeCodePrefixes) if (code.startsWith(prefix)) return verdict;
+		for (const [prefix, verdict] of prefixes) if (code.startsWith(prefix)) return verdict;
 	}
-	if (typeof name === 'string' && Object.hasOwn(errorNames, name)) return errorNames[name];
+	if (typeof name === 'string' && Object.hasOwn(names, name)) return names[name];
 	if (typeof message === 'string') for (const [pattern, verdict] of messages) if (pattern.test(message)) return verdict;
 	return undefined;
 }
 
-// Breadth first along `cause` and AggregateError's `errors`: the outermost error is usually a bare
-// `TypeError: fetch failed`, the reason sits one or two levels down.
+// Breadth first along `cause` and AggregateError's `errors`: the outer error is usually a bare
+// `TypeError: fetch failed`, the reason one or two levels down.
 function findVerdict(error: unknown): Verdict | undefined {
 	let level: unknown[] = [error];
 	const seen = new Set<unknown>();
@@ -120,41 +59,39 @@ function findVerdict(error: unknown): Verdict | undefined {
 export interface ClassifyInput extends FailureContext {
 	/** Where the attempt was when it failed. */
 	phase: 'headers' | 'body';
-	/** The reason our own signal chain was aborted with, if it was: it outranks whatever the runtime threw. */
+	/** The reason our own signal tree was aborted with, if it was: it outranks whatever the runtime threw. */
 	abortReason?: unknown;
-	/** When the fetch is the caller's own: unknown errors are theirs and pass through untouched. */
+	/** The fetch is the caller's own: an error no table knows is theirs and passes through untouched. */
 	customFetch?: boolean;
 }
 
-/**
- * The one place that decides what a thrown value means. Returns the union member, or the value
- * itself when it is the caller's own error (custom fetch) and must propagate unchanged.
- */
+/** The union member for a thrown value, or the value itself when it is the caller's own (custom fetch). */
 export function classify(error: unknown, input: ClassifyInput): FetchFailure | unknown {
-	const context: FailureContext = {request: input.request, attempts: input.attempts, elapsed: input.elapsed, cause: error};
-	// 1. Our own aborts, by identity of the reason: a deadline is a timeout even if the runtime calls it an abort.
+	const context: FailureContext = {...input, cause: error};
+	// 1. Our own aborts, by identity: a deadline is a timeout even when the runtime calls it an abort.
 	const reason = input.abortReason ?? (error instanceof DeadlineReason || error instanceof CallerAbort ? error : undefined);
-	if (reason !== undefined) {
-		const fromReason = fromAbortReason(reason, {...context, cause: error === reason ? undefined : error});
-		if (fromReason) return fromReason;
-	}
+	const ours = reason === undefined ? undefined : fromAbortReason(reason, {...context, cause: error === reason ? undefined : error});
+	if (ours) return ours;
 	// 2. The runtime's table.
 	const verdict = findVerdict(error);
-	if (verdict?.kind === 'timeout') return new TimeoutError({...context, phase: verdict.phase, timeout: undefined});
-	if (verdict?.kind === 'invalid') return new InvalidRequestError({...context, reason: 'url', detail: `the runtime refuses this URL (${messageOf(error)})`});
-	if (verdict) return new NetworkError({...context, code: verdict.code, phase: input.phase, detail: detailOf(error)});
-	// 3. What is left.
 	const {name, message} = (typeof error === 'object' && error !== null ? error : {}) as {name?: unknown; message?: unknown};
-	if (typeof message === 'string' && isBrowserNetworkMessage(message)) {
-		return new NetworkError({...context, code: isOffline() ? 'offline' : 'unknown', phase: input.phase});
-	}
+	if (verdict?.[0] === 'timeout') return new TimeoutError({...context, phase: verdict[1], timeout: undefined});
+	if (verdict?.[0] === 'invalid') return new InvalidRequestError({...context, reason: 'url', detail: 'the runtime refuses this URL (a blocked port or scheme)'});
+	if (verdict) return network(context, verdict[1], input.phase, codeOf(error));
+	// 3. What is left.
+	if (typeof message === 'string' && opaque.test(message)) return network(context, 'unknown', input.phase);
 	if (name === 'TimeoutError') {
-		// A runtime timer (e.g. a DOMException from a transport's own AbortSignal.timeout).
+		// A runtime's own timer (e.g. a DOMException from a transport's AbortSignal.timeout).
 		return new TimeoutError({...context, phase: input.phase === 'body' ? 'idle' : 'headers', timeout: undefined});
 	}
 	if (input.customFetch) return error;
-	// Global fetch only rejects for network reasons; anything unrecognised is still the network.
-	return new NetworkError({...context, code: isOffline() ? 'offline' : 'unknown', phase: input.phase, detail: typeof message === 'string' ? message : undefined});
+	// The runtime's fetch rejects only for network reasons: whatever no table knows is still the network.
+	return network(context, 'unknown', input.phase, typeof message === 'string' ? message : undefined);
+}
+
+function network(context: FailureContext, code: NetworkCode, phase: 'headers' | 'body', detail?: string): NetworkError {
+	const offline = code === 'unknown' && typeof navigator !== 'undefined' && (navigator as {onLine?: boolean}).onLine === false;
+	return new NetworkError({...context, code: offline ? 'offline' : code, phase, detail});
 }
 
 /** Our own abort reasons -> timeout or aborted. */
@@ -164,27 +101,12 @@ export function fromAbortReason(reason: unknown, context: FailureContext): Fetch
 	return undefined;
 }
 
-function messageOf(error: unknown): string {
-	let current = error as {cause?: unknown; message?: unknown} | undefined;
-	let message = '';
-	for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
-		if (typeof current.message === 'string') message = current.message;
-		current = current.cause as typeof current;
-	}
-	return message;
-}
-
-function detailOf(error: unknown): string | undefined {
-	// The deepest message with a code is the most precise thing a person can act on.
-	let current = error as {cause?: unknown; code?: unknown; message?: unknown} | undefined;
+/** The deepest `code` along the cause chain: the most precise thing a person can act on. */
+function codeOf(error: unknown): string | undefined {
 	let detail: string | undefined;
-	for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
+	for (let current = error as {cause?: unknown; code?: unknown} | undefined, depth = 0; current && typeof current === 'object' && depth < 6; depth++) {
 		if (typeof current.code === 'string') detail = current.code;
 		current = current.cause as typeof current;
 	}
 	return detail;
-}
-
-function isOffline(): boolean {
-	return typeof navigator !== 'undefined' && (navigator as {onLine?: boolean}).onLine === false;
 }

@@ -1,14 +1,15 @@
-// Deadlines and the signal tree. Every deadline lives here: `total` on the operation node,
-// `queue`, `headers`, `attempt` and `idle` on the attempt node (`connect` is the Node transport's).
+// Deadlines and the signal tree. Every deadline lives here: `total` on the operation's node,
+// `queue`, `headers`, `attempt` and `idle` on each attempt's node (`connect` is the Node transport's).
 //
-// A node aborts its children with its own reason and removes itself from its parent when it is
-// released, so a long-lived parent (a client, a caller's signal) never collects one listener per
-// request. Each deadline aborts with a reason object of its own (`DeadlineReason`), and the runtime
-// rejects with exactly `signal.reason`, so "which deadline fired" is an identity check.
+// A node aborts its children with its own reason and leaves its parent when released, so a
+// long-lived parent (a client, a caller's signal) never collects one listener per request. Each
+// deadline aborts with a reason object of its own (`DeadlineReason`): "which deadline fired" is an
+// identity check. And no runtime is trusted to honour an abort: every wait on the outside world is
+// a `race` with a node, which settles the moment the node aborts, whatever the outside does.
 
 export type DeadlinePhase = 'queue' | 'connect' | 'headers' | 'idle' | 'attempt' | 'total';
 
-/** The abort reason of a surefetch deadline. Not an Error: it is a marker, never shown to a caller. */
+/** The abort reason of a surefetch deadline. A marker, never shown to a caller. */
 export class DeadlineReason {
 	constructor(readonly phase: DeadlinePhase, readonly timeout: number) {}
 }
@@ -20,44 +21,41 @@ export class CallerAbort {
 
 type Timer = ReturnType<typeof setTimeout>;
 
-export const now: () => number = typeof performance !== 'undefined' && typeof performance.now === 'function'
-	? () => performance.now()
-	: () => Date.now();
+export const now: () => number = () => performance.now();
 
-/**
- * Deadline timers never keep a Node process alive on their own: the socket (or the queue that waits
- * for one) does. A script therefore exits as soon as its last request settles.
- */
+/** Deadline timers never keep a Node process alive by themselves: the socket (or a queue) does. */
 export function startTimer(callback: () => void, ms: number): Timer {
 	const timer = setTimeout(callback, ms);
 	(timer as {unref?: () => void}).unref?.();
 	return timer;
 }
 
+const noop = () => {};
+
 export class SignalNode {
-	/** Made on first use of `signal`: most operation nodes never need one (creating one costs ~14 µs on Node 20). */
+	/** Made on first use of `signal`: most operation nodes never need one. */
 	private controller: AbortController | undefined = undefined;
 	private abortReason: unknown = undefined;
 	private isAborted = false;
-	/** Called once, synchronously, when this node aborts (before its children). */
-	onAbort: ((reason: unknown) => void) | undefined = undefined;
 	private parent: SignalNode | undefined = undefined;
-	// Children: an operation node almost always has exactly one (its attempt), so the first lives in
-	// a field and a Set is only made for more (hedges, the lifecycle root).
+	// An operation node almost always has one child (its attempt): the first lives in a field.
 	private child: SignalNode | undefined = undefined;
 	private more: Set<SignalNode> | undefined = undefined;
-	// Timers by phase; a node rarely runs more than two, so a small array of [phase, timer] pairs.
+	/** [phase, timer, phase, timer, ...]: a node rarely runs more than two. */
 	private timers: Array<DeadlinePhase | Timer> | undefined = undefined;
+	/** Called once, synchronously, when the node aborts (before its children). */
+	private watchers: Array<((reason: unknown) => void) | undefined> | undefined = undefined;
 	private released = false;
 
 	constructor(parent?: SignalNode) {
 		if (!parent) return;
-		if (parent.aborted) {
-			this.abort(parent.reason);
+		if (parent.isAborted) {
+			this.abort(parent.abortReason);
 			return;
 		}
 		this.parent = parent;
-		parent.adopt(this);
+		if (!parent.child) parent.child = this;
+		else (parent.more ??= new Set()).add(this);
 	}
 
 	get signal(): AbortSignal {
@@ -76,9 +74,20 @@ export class SignalNode {
 		return this.abortReason;
 	}
 
-	/** Number of live children (for tests and `close()`). */
+	/** Live children (for tests and `close()`). */
 	get size(): number {
 		return (this.child ? 1 : 0) + (this.more?.size ?? 0);
+	}
+
+	/** Calls `fn(reason)` when the node aborts. The returned `off()` is true when it was still waiting (it will not be called now). */
+	watch(fn: (reason: unknown) => void): () => boolean {
+		const list = (this.watchers ??= []);
+		const at = list.push(fn) - 1;
+		return () => {
+			if (list[at] !== fn) return false;
+			list[at] = undefined;
+			return true;
+		};
 	}
 
 	abort(reason: unknown): void {
@@ -86,11 +95,16 @@ export class SignalNode {
 		this.isAborted = true;
 		this.abortReason = reason;
 		this.clearTimers();
+		const watchers = this.watchers;
+		this.watchers = undefined;
+		if (watchers) {
+			for (let i = 0; i < watchers.length; i++) {
+				const fn = watchers[i];
+				watchers[i] = undefined;
+				fn?.(reason);
+			}
+		}
 		this.controller?.abort(reason);
-		const hook = this.onAbort;
-		this.onAbort = undefined;
-		hook?.(reason);
-		// Snapshots: an aborting child may release itself and leave this node.
 		const {child, more} = this;
 		child?.abort(reason);
 		if (more) for (const other of [...more]) other.abort(reason);
@@ -98,43 +112,34 @@ export class SignalNode {
 
 	/** Arms (or re-arms) the deadline of a phase; `false`/undefined leaves it off. */
 	arm(phase: DeadlinePhase, ms: number | false | undefined): void {
-		if (ms === false || ms === undefined || this.aborted || this.released) return;
+		if (ms === false || ms === undefined || this.isAborted || this.released) return;
 		this.disarm(phase);
 		(this.timers ??= []).push(phase, startTimer(() => this.abort(new DeadlineReason(phase, ms)), ms));
 	}
 
 	disarm(phase: DeadlinePhase): void {
 		const timers = this.timers;
-		if (!timers) return;
-		const at = timers.indexOf(phase);
-		if (at === -1) return;
-		clearTimeout(timers[at + 1] as Timer);
-		timers.splice(at, 2);
+		const at = timers ? timers.indexOf(phase) : -1;
+		if (at < 0) return;
+		clearTimeout(timers![at + 1] as Timer);
+		timers!.splice(at, 2);
 	}
 
-	/** Clears every timer and leaves the parent. Idempotent; children are released too. */
+	/** Clears every timer and watcher and leaves the parent; children are released too. Idempotent. */
 	release(): void {
 		if (this.released) return;
 		this.released = true;
 		this.clearTimers();
-		this.onAbort = undefined;
+		this.watchers = undefined;
 		const {child, more} = this;
 		this.child = undefined;
 		this.more = undefined;
 		child?.release();
 		if (more) for (const other of more) other.release();
-		this.parent?.disown(this);
+		const parent = this.parent;
 		this.parent = undefined;
-	}
-
-	private adopt(child: SignalNode): void {
-		if (!this.child) this.child = child;
-		else (this.more ??= new Set()).add(child);
-	}
-
-	private disown(child: SignalNode): void {
-		if (this.child === child) this.child = undefined;
-		else this.more?.delete(child);
+		if (parent?.child === this) parent.child = undefined;
+		else parent?.more?.delete(this);
 	}
 
 	private clearTimers(): void {
@@ -146,9 +151,31 @@ export class SignalNode {
 }
 
 /**
- * The idle deadline: the longest wait for the next body chunk. It only runs while a read is
- * waiting on the network, so a caller who reads slowly is not mistaken for a stalled server. One
- * timer per idle period, not one per chunk: the timer checks how long the current read has waited.
+ * Settles like `promise`, or rejects with the node's reason the moment the node aborts, whatever
+ * `promise` does later (a runtime or a custom fetch that ignores its signal). A value that comes
+ * after the abort goes to `late` (to cancel a body nobody will read).
+ */
+export function race<T>(node: SignalNode, promise: PromiseLike<T>, late?: (value: T) => void): Promise<T> {
+	return new Promise<T>((resolve, reject) => {
+		if (node.aborted) {
+			reject(node.reason);
+			promise.then(late, noop);
+			return;
+		}
+		const off = node.watch(reject);
+		promise.then((value) => {
+			if (off()) resolve(value);
+			else late?.(value);
+		}, (error: unknown) => {
+			if (off()) reject(error);
+		});
+	});
+}
+
+/**
+ * The idle deadline: the longest wait for the next body chunk. It runs only while a read waits on
+ * the network, so a caller who reads slowly is not taken for a stalled server. One timer per idle
+ * period, not one per chunk: the timer checks how long the current read has waited.
  */
 export class IdleWatch {
 	private timer: Timer | undefined;
@@ -184,11 +211,10 @@ export class IdleWatch {
 	}
 }
 
-// ---------------------------------------------------------------------------------------------
-// Links to signals we do not own (the caller's per-request signal, the client's lifetime signal).
-// One listener per external signal, whatever the number of requests using it, removed as soon as
-// the last of them settles. `AbortSignal.any` is avoided on purpose: Node 20 retains every
-// dependent signal and Node 22 removes them in super-linear time.
+// Links to signals we do not own (a caller's per-request signal, the client's lifetime signal):
+// one listener per external signal whatever the number of requests on it, removed when the last
+// of them settles. `AbortSignal.any` is avoided on purpose: some Node lines retain every dependent
+// signal or remove them in super-linear time.
 
 export interface LinkTarget {
 	onExternalAbort(reason: unknown): void;
@@ -203,12 +229,11 @@ function onExternalAbort(this: AbortSignal): void {
 	if (targets) for (const target of targets) target.onExternalAbort(this.reason);
 }
 
-/** Links `target` to `signal`. The caller must check `signal.aborted` first. */
+/** Links `target` to `signal`. The caller checks `signal.aborted` first. */
 export function linkSignal(signal: AbortSignal, target: LinkTarget): void {
 	let targets = links.get(signal);
 	if (!targets) {
-		targets = new Set();
-		links.set(signal, targets);
+		links.set(signal, (targets = new Set()));
 		signal.addEventListener('abort', onExternalAbort);
 	}
 	targets.add(target);

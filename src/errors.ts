@@ -1,10 +1,14 @@
 // The error union. Every promise surefetch returns rejects with one of these seven classes (or with
 // an error thrown by the caller's own code, untouched). Fields are plain data, messages are one
-// line a person can act on, and toJSON() is safe to log.
+// line a person can act on, and nothing a log or `console.log` shows holds a secret: the request
+// is redacted, the response and its headers are not enumerable, and a cause whose text would
+// reveal a secret is replaced by a redacted copy of the same class.
+
+import {scrub} from './redact.js';
 
 export type FailureKind = FetchFailure['kind'];
 export type TimeoutPhase = 'queue' | 'connect' | 'headers' | 'idle' | 'attempt' | 'total';
-export type NetworkCode = 'dns' | 'refused' | 'reset' | 'tls' | 'unreachable' | 'protocol' | 'offline' | 'unknown';
+export type NetworkCode = 'dns' | 'refused' | 'reset' | 'tls' | 'unreachable' | 'protocol' | 'proxy' | 'offline' | 'unknown';
 export type DecodeReason = 'charset' | 'json' | 'schema' | 'too-large' | 'content-type';
 export type InvalidReason = 'url' | 'header' | 'method' | 'body' | 'option';
 export type AbortSource = 'signal' | 'client';
@@ -24,12 +28,13 @@ export interface RequestInfo {
 	readonly url: string;
 }
 
-/** Fields every failure carries, filled in by the code that knows them. */
+/** What every failure starts from. `secrets`: texts (the raw URL's secrets, header values) that must not appear in `cause`. */
 export interface FailureContext {
 	request: RequestInfo;
 	attempts: number;
 	elapsed: number;
 	cause?: unknown;
+	secrets?: readonly string[];
 }
 
 // A brand instead of `instanceof` alone: two copies of the package (or two realms) still agree.
@@ -47,9 +52,13 @@ export abstract class FetchError extends Error {
 	abstract readonly retryable: boolean;
 
 	constructor(context: FailureContext, what: string) {
-		super(composeMessage(context, what), context.cause === undefined ? undefined : {cause: context.cause});
-		this.request = context.request;
-		this.attempts = context.attempts;
+		const {request, attempts, cause} = context;
+		const secrets = context.secrets ?? [];
+		const n = attempts > 1 ? ` (after ${attempts} attempts)` : attempts === 1 ? ' (attempt 1)' : '';
+		// One line: control characters of foreign text (a server's message) are escaped.
+		super(`${request.method} ${request.url}: ${scrub(what, request.url, secrets)}${n}`.replace(/[\r\n\0]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : '\\0')), cause === undefined ? undefined : {cause: safeCause(cause, request.url, secrets)});
+		this.request = request;
+		this.attempts = attempts;
 		this.elapsed = Math.round(context.elapsed);
 	}
 
@@ -59,6 +68,7 @@ export abstract class FetchError extends Error {
 
 	/** Plain data for logs: no headers, no body beyond `snippet`, no secrets. */
 	toJSON(): Record<string, unknown> {
+		const c = this.cause as {name?: unknown; code?: unknown; message?: unknown} | undefined;
 		return {
 			name: this.name,
 			kind: this.kind,
@@ -68,38 +78,47 @@ export abstract class FetchError extends Error {
 			elapsed: this.elapsed,
 			retryable: this.retryable,
 			...this.details(),
-			cause: describeCause(this.cause, this.request.url),
+			cause: c == null ? undefined : typeof c === 'object'
+				? {name: c.name, code: typeof c.code === 'string' || typeof c.code === 'number' ? c.code : undefined, message: typeof c.message === 'string' ? c.message : undefined}
+				: {message: String(c)},
 		};
 	}
 
 	protected abstract details(): Record<string, unknown>;
 }
 
-function composeMessage(context: FailureContext, what: string): string {
-	const {request, attempts} = context;
-	const attempt = attempts > 1 ? ` (after ${attempts} attempts)` : attempts === 1 ? ' (attempt 1)' : '';
-	// One line: control characters from foreign text (a header value, a server's message) are escaped.
-	return `${request.method} ${request.url}: ${scrubUrls(what, request.url)}${attempt}`.replace(/[\r\n\0]/g, (c) => (c === '\r' ? '\\r' : c === '\n' ? '\\n' : '\\0'));
-}
+const nativeErrors = [Error, TypeError, RangeError, SyntaxError, URIError, ReferenceError, EvalError];
 
-// A cause is summarised, never serialised whole: runtime messages may quote the raw URL.
-function describeCause(cause: unknown, redactedUrl: string): unknown {
-	if (cause === undefined || cause === null) return undefined;
-	if (isFetchError(cause)) return {name: cause.name, kind: cause.kind, message: cause.message};
-	if (typeof cause === 'object') {
-		const c = cause as {name?: unknown; message?: unknown; code?: unknown};
-		const out: Record<string, unknown> = {};
-		if (typeof c.name === 'string') out.name = c.name;
-		if (typeof c.code === 'string' || typeof c.code === 'number') out.code = c.code;
-		if (typeof c.message === 'string') out.message = scrubUrls(c.message, redactedUrl);
-		return out;
+/**
+ * The cause, untouched, unless a text of it would reveal a secret (a runtime's message quoting the
+ * raw URL or a header value; Node's invalid-URL error keeps the raw input in `input`): then a
+ * copy of the same class with those texts redacted and nothing else of its own.
+ */
+export function safeCause(cause: unknown, url: string, secrets: readonly string[]): unknown {
+	if (typeof cause !== 'object' || cause === null || isFetchError(cause)) return cause;
+	const original = cause as Record<string, unknown>;
+	const inner = 'cause' in original ? safeCause(original.cause, url, secrets) : undefined;
+	let changed = inner !== original.cause;
+	const texts: Record<string, string> = {};
+	// `stack` repeats the message; its frames (file URLs, module queries) are not the request's.
+	for (const key of ['message', ...Object.keys(original)]) {
+		const value = original[key];
+		if (typeof value !== 'string' || key === 'stack') continue;
+		texts[key] = scrub(value, url, secrets);
+		if (texts[key] !== value) changed = true;
 	}
-	return {message: scrubUrls(String(cause), redactedUrl)};
-}
-
-// Any URL-looking run in a foreign message is replaced by the request's redacted URL text.
-function scrubUrls(text: string, redactedUrl: string): string {
-	return text.replace(/[a-z][\d+.a-z-]*:\/\/[^\s"'<>]+/gi, (match) => (match.includes('@') || match.includes('?') ? redactedUrl : match));
+	if (!changed) return cause;
+	const {message} = texts;
+	const stack = typeof original.stack === 'string' && typeof original.message === 'string' && message !== undefined ? original.stack.split(original.message).join(message) : undefined;
+	const native = nativeErrors.find((type) => Object.getPrototypeOf(cause) === type.prototype);
+	const copy = (native ? new native(message) : Object.create(Object.getPrototypeOf(cause))) as Record<string, unknown>;
+	const own = (key: string, value: unknown, enumerable = false) => value !== undefined && Object.defineProperty(copy, key, {value, writable: true, configurable: true, enumerable});
+	own('name', original.name);
+	own('message', message);
+	own('stack', stack);
+	own('code', original.code, true);
+	own('cause', inner);
+	return copy;
 }
 
 const phaseWords: Record<TimeoutPhase, string> = {
@@ -114,16 +133,16 @@ const phaseWords: Record<TimeoutPhase, string> = {
 export class TimeoutError extends FetchError {
 	override readonly name = 'TimeoutError';
 	readonly kind = 'timeout' as const;
+	readonly retryable = true;
 	readonly phase: TimeoutPhase;
 	/** The limit that fired, in ms; `undefined` when the runtime's own timer fired. */
 	readonly timeout: number | undefined;
-	readonly retryable = true;
 
 	constructor(context: FailureContext & {phase: TimeoutPhase; timeout: number | undefined}) {
-		const within = context.timeout === undefined ? ' before the runtime\'s own timer fired' : ` within ${context.timeout} ms`;
-		super(context, `${phaseWords[context.phase]}${within} (timeout.${context.phase})`);
-		this.phase = context.phase;
-		this.timeout = context.timeout;
+		const {phase, timeout} = context;
+		super(context, `${phaseWords[phase]} ${timeout === undefined ? 'before the runtime\'s own timer fired' : `within ${timeout} ms`} (timeout.${phase})`);
+		this.phase = phase;
+		this.timeout = timeout;
 	}
 
 	protected details() {
@@ -134,10 +153,10 @@ export class TimeoutError extends FetchError {
 export class AbortedError extends FetchError {
 	override readonly name = 'AbortedError';
 	readonly kind = 'aborted' as const;
+	readonly retryable = false;
 	readonly source: AbortSource;
 	/** The caller's `signal.reason`, or the reason given to `close()`. */
 	readonly reason: unknown;
-	readonly retryable = false;
 
 	constructor(context: FailureContext & {source: AbortSource; reason: unknown}) {
 		super(context, context.source === 'client' ? 'aborted because the client was closed' : 'aborted by the caller\'s signal');
@@ -146,10 +165,11 @@ export class AbortedError extends FetchError {
 	}
 
 	protected details() {
-		const r = this.reason as {name?: unknown; message?: unknown} | undefined;
-		const reason = r instanceof Error || (typeof r === 'object' && r !== null && typeof r.message === 'string')
-			? {name: r.name, message: scrubUrls(String(r.message), this.request.url)}
-			: typeof r === 'string' || typeof r === 'number' || typeof r === 'boolean' ? r : undefined;
+		const r = this.reason as {name?: unknown; message?: unknown} | null | undefined;
+		const type = typeof r;
+		let reason: unknown;
+		if (r && type === 'object' && typeof r.message === 'string') reason = {name: r.name, message: scrub(r.message, this.request.url, [])};
+		else if (type === 'string' || type === 'number' || type === 'boolean') reason = r;
 		return {source: this.source, reason};
 	}
 }
@@ -161,6 +181,7 @@ const networkWords: Record<NetworkCode, string> = {
 	tls: 'TLS handshake failed',
 	unreachable: 'host unreachable',
 	protocol: 'the server broke the HTTP protocol',
+	proxy: 'the proxy refused or failed',
 	offline: 'the device is offline',
 	unknown: 'network error (the runtime gives no reason)',
 };
@@ -169,18 +190,17 @@ export class NetworkError extends FetchError {
 	override readonly name = 'NetworkError';
 	readonly kind = 'network' as const;
 	readonly code: NetworkCode;
-	/** Whether the failure came before (`headers`) or after (`body`) the response headers. */
+	/** Before (`headers`) or after (`body`) the response headers arrived. */
 	readonly phase: 'headers' | 'body';
 	readonly retryable: boolean;
 
-	constructor(context: FailureContext & {code: NetworkCode; phase: 'headers' | 'body'; detail?: string}) {
-		const when = context.phase === 'body' ? 'while reading the body' : 'before response headers';
-		const detail = context.detail ? `: ${context.detail}` : '';
-		super(context, `${networkWords[context.code]} ${when}${detail}`);
-		this.code = context.code;
-		this.phase = context.phase;
+	constructor(context: FailureContext & {code: NetworkCode; phase: 'headers' | 'body'; detail?: string | undefined}) {
+		const {code, phase, detail} = context;
+		super(context, `${networkWords[code]} ${phase === 'body' ? 'while reading the body' : 'before response headers'}${detail ? `: ${detail}` : ''}`);
+		this.code = code;
+		this.phase = phase;
 		// A bad certificate or a broken server does not fix itself between retries.
-		this.retryable = context.code !== 'tls' && context.code !== 'protocol';
+		this.retryable = code !== 'tls' && code !== 'protocol';
 	}
 
 	protected details() {
@@ -189,29 +209,33 @@ export class NetworkError extends FetchError {
 }
 
 /** Statuses where the same request may well succeed later. */
-const transientStatuses = new Set([408, 425, 429, 500, 502, 503, 504]);
+const transientStatuses = [408, 425, 429, 500, 502, 503, 504];
 
 export class HttpError extends FetchError {
 	override readonly name = 'HttpError';
 	readonly kind = 'http' as const;
 	readonly status: number;
 	readonly statusText: string;
-	readonly headers: Headers;
-	/** The response; its body has already been read into `body`. */
-	readonly response: Response;
-	/** The decoded error body: parsed JSON for a JSON media type, else text; `undefined` if unreadable. */
-	readonly body: unknown;
 	readonly retryable: boolean;
+	// Not enumerable: what console.log shows of an error must not carry the response (its URL,
+	// its headers) or the body.
+	declare readonly headers: Headers;
+	/** The response; its body has already been read into `body`. */
+	declare readonly response: Response;
+	/** The decoded error body: parsed JSON for a JSON media type, else text; `undefined` if unreadable. */
+	declare readonly body: unknown;
 
 	constructor(context: FailureContext & {response: Response; body: unknown}) {
 		const {response} = context;
 		super(context, `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`);
 		this.status = response.status;
 		this.statusText = response.statusText;
-		this.headers = response.headers;
-		this.response = response;
-		this.body = context.body;
-		this.retryable = transientStatuses.has(response.status);
+		this.retryable = transientStatuses.includes(response.status);
+		Object.defineProperties(this, {
+			headers: {value: response.headers},
+			response: {value: response},
+			body: {value: context.body},
+		});
 	}
 
 	protected details() {
@@ -230,6 +254,7 @@ const decodeWords: Record<DecodeReason, string> = {
 export class DecodeError extends FetchError {
 	override readonly name = 'DecodeError';
 	readonly kind = 'decode' as const;
+	readonly retryable = false;
 	readonly reason: DecodeReason;
 	readonly charset: string | undefined;
 	readonly contentType: string | undefined;
@@ -237,7 +262,6 @@ export class DecodeError extends FetchError {
 	readonly snippet: string | undefined;
 	/** The schema's issues, for `reason: 'schema'`. */
 	readonly issues: readonly unknown[] | undefined;
-	readonly retryable = false;
 
 	constructor(context: FailureContext & {
 		reason: DecodeReason;
@@ -247,13 +271,11 @@ export class DecodeError extends FetchError {
 		issues?: readonly unknown[] | undefined;
 		detail?: string | undefined;
 	}) {
-		const parts = [decodeWords[context.reason]];
-		if (context.detail) parts.push(`: ${context.detail}`);
-		if (context.contentType !== undefined) parts.push(` (content-type: ${context.contentType || 'none'})`);
-		super(context, parts.join(''));
-		this.reason = context.reason;
+		const {reason, detail, contentType} = context;
+		super(context, `${decodeWords[reason]}${detail ? `: ${detail}` : ''}${contentType === undefined ? '' : ` (content-type: ${contentType || 'none'})`}`);
+		this.reason = reason;
 		this.charset = context.charset;
-		this.contentType = context.contentType;
+		this.contentType = contentType;
 		this.snippet = context.snippet;
 		this.issues = context.issues;
 	}
@@ -266,15 +288,16 @@ export class DecodeError extends FetchError {
 export class CircuitOpenError extends FetchError {
 	override readonly name = 'CircuitOpenError';
 	readonly kind = 'circuit-open' as const;
+	readonly retryable = true;
 	readonly origin: string;
 	/** ms until a probe request is allowed. */
 	readonly retryAfter: number;
-	readonly retryable = true;
 
 	constructor(context: FailureContext & {origin: string; retryAfter: number}) {
-		super(context, `the circuit for ${context.origin} is open; next probe allowed in ${Math.ceil(context.retryAfter)} ms`);
+		const retryAfter = Math.max(0, context.retryAfter);
+		super(context, `the circuit for ${context.origin} is open; next probe allowed in ${Math.ceil(retryAfter)} ms`);
 		this.origin = context.origin;
-		this.retryAfter = context.retryAfter;
+		this.retryAfter = retryAfter;
 	}
 
 	protected details() {
@@ -285,8 +308,8 @@ export class CircuitOpenError extends FetchError {
 export class InvalidRequestError extends FetchError {
 	override readonly name = 'InvalidRequestError';
 	readonly kind = 'invalid' as const;
-	readonly reason: InvalidReason;
 	readonly retryable = false;
+	readonly reason: InvalidReason;
 
 	constructor(context: FailureContext & {reason: InvalidReason; detail: string}) {
 		super(context, `invalid request (${context.reason}): ${context.detail}`);

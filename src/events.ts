@@ -1,11 +1,11 @@
 // Listeners for observability. A listener sees redacted data only, and whatever it does (throw,
-// return a rejected promise) never changes a request's outcome. With no listener set, nothing here
+// return a rejected promise) never changes a request's outcome. With no listener set nothing here
 // runs: callers check `listeners?.x` before building an event.
 
 import type {FetchFailure, RequestInfo} from './errors.js';
 
 export interface Timings {
-	/** ms waited for a concurrency or rate slot. */
+	/** ms waited for a slot in a policy's queue. */
 	queue: number;
 	/** ms from dispatch until response headers. */
 	headers: number;
@@ -59,32 +59,32 @@ export function emit<E>(listener: ((event: E) => void) | undefined, event: E): v
 	if (!listener) return;
 	try {
 		const result = listener(event) as unknown;
-		if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, report);
+		if (typeof (result as Promise<unknown> | undefined)?.then === 'function') (result as Promise<unknown>).then(undefined, report);
 	} catch (error) {
 		report(error);
 	}
 }
 
-// Surface the listener's bug without touching the request: a Node process warning, or the browser
-// console (not reportError: a page's global error handlers would treat it as an uncaught crash).
+// The listener's bug surfaces without touching the request: a process warning in Node, the console
+// elsewhere (not reportError: a page's global handlers would take it for an uncaught crash).
 function report(error: unknown): void {
-	const g = globalThis as {process?: {emitWarning?: (w: string) => void}};
-	if (typeof g.process?.emitWarning === 'function') g.process.emitWarning(`surefetch: a listener threw: ${error instanceof Error ? error.message : String(error)}`);
-	else console.error('surefetch: a listener threw', error);
+	const message = `surefetch: a listener threw: ${error instanceof Error ? error.message : String(error)}`;
+	const process = (globalThis as {process?: {emitWarning?: (w: string) => void}}).process;
+	if (typeof process?.emitWarning === 'function') process.emitWarning(message);
+	else console.error(message, error);
 }
 
-/** Merges two listener sets (extend): both run, parent first. */
+/** Two listener sets (extend): both run, parent first. */
 export function mergeListeners(a: Listeners | undefined, b: Listeners | undefined): Listeners | undefined {
-	if (!a) return b;
-	if (!b) return a;
-	const out: Listeners = {...a};
+	if (!a || !b) return a ?? b;
+	const out: Record<string, unknown> = {...a};
 	for (const key of Object.keys(b) as Array<keyof Listeners>) {
 		const first = a[key] as ((e: unknown) => void) | undefined;
-		const second = b[key] as ((e: unknown) => void) | undefined;
-		(out as Record<string, unknown>)[key] = first && second ? (e: unknown) => {
+		const second = b[key] as (e: unknown) => void;
+		out[key] = first ? (e: unknown) => {
 			emit(first, e);
 			emit(second, e);
-		} : second ?? first;
+		} : second;
 	}
-	return out;
+	return out as Listeners;
 }

@@ -8,17 +8,17 @@ export {
 	isFetchError,
 } from './errors.js';
 export type {
-	FetchFailure, FailureKind, TimeoutPhase, NetworkCode, DecodeReason, InvalidReason, AbortSource, RequestInfo,
+	FetchFailure, FailureKind, FailureContext, TimeoutPhase, NetworkCode, DecodeReason, InvalidReason, AbortSource, RequestInfo,
 } from './errors.js';
-export type {
-	ClientOptions, RequestOptions, TimeoutOptions, RetryOptions, ShouldRetryState, LimitOptions, BreakerOptions,
-	HedgeOptions, DecodeOptions, RedactOptions, Deadline,
-} from './options.js';
-export type {
-	Listeners, Timings, RequestEvent, ResponseEvent, RetryEvent, ErrorEvent, BreakerEvent, BreakerState,
-} from './events.js';
+export type {ClientOptions, RequestOptions, TimeoutOptions, RetryOptions, ShouldRetryState, DecodeOptions, RedactOptions, Deadline} from './options.js';
+export type {Listeners, Timings, RequestEvent, ResponseEvent, RetryEvent, ErrorEvent, BreakerEvent, BreakerState} from './events.js';
+export type {Policy, CallContext, SendContext, AttemptContext, Send, SendOptions, Outcome, Admission, PolicyEvent} from './policy.js';
 export type {StandardSchemaV1, InferOutput} from './readers.js';
 export {defaultRedactedQuery} from './redact.js';
+export {limit, type LimitOptions} from './policies/limit.js';
+export {breaker, type BreakerOptions} from './policies/breaker.js';
+export {hedge, type HedgeOptions} from './policies/hedge.js';
+export {dedupe} from './policies/dedupe.js';
 
 /** A client with the defaults. */
 const surefetch = /* @__PURE__ */ createClient();

@@ -13,15 +13,16 @@ export class Lifecycle implements LinkTarget {
 	constructor(private readonly signal: AbortSignal | undefined) {}
 
 	/** Registers an operation and returns its node (already aborted when the client is closed). */
-	enter(_op: object): SignalNode {
-		if (!this.closed && this.signal?.aborted) void this.close(this.signal.reason);
+	enter(): SignalNode {
+		const {signal} = this;
+		if (!this.closed && signal?.aborted) void this.close(signal.reason);
 		const node = new SignalNode(this.root);
 		// The client's signal gets one listener while anything is in flight, none when idle.
-		if (this.active++ === 0 && this.signal && !this.closed) linkSignal(this.signal, this);
+		if (this.active++ === 0 && signal && !this.closed) linkSignal(signal, this);
 		return node;
 	}
 
-	leave(_op: object): void {
+	leave(): void {
 		if (--this.active > 0) return;
 		if (this.signal) unlinkSignal(this.signal, this);
 		this.resolveDrained?.();
@@ -45,13 +46,11 @@ export class Lifecycle implements LinkTarget {
 	close(reason?: unknown): Promise<void> {
 		if (!this.closed) {
 			this.closed = true;
-			const why = reason === undefined ? new DOMException('The surefetch client was closed', 'AbortError') : reason;
-			this.root.abort(new CallerAbort('client', why));
+			this.root.abort(new CallerAbort('client', reason === undefined ? new DOMException('The surefetch client was closed', 'AbortError') : reason));
 		}
 		if (this.active === 0) return Promise.resolve();
-		this.drained ??= new Promise<void>((resolve) => {
+		return (this.drained ??= new Promise<void>((resolve) => {
 			this.resolveDrained = resolve;
-		});
-		return this.drained;
+		}));
 	}
 }

@@ -1,236 +1,299 @@
-// One operation per call. It owns the total deadline, the link to the caller's signal, ky's
-// retry hooks for this call, and the result. Every outcome leaves through `toFailure`, the one
-// boundary where whatever was thrown becomes a member of the union.
+// One operation per call. It owns the total deadline, the link to the caller's signal, the bridge
+// to ky (its `fetch`, its retry decision, its hooks) and the result. Every outcome leaves through
+// `toFailure`, the one place where whatever ky or a hook threw becomes a member of the union.
 
 import type {KyInstance} from 'ky';
+import {delay} from 'abort-controller-x';
 import {classify, fromAbortReason} from './classify.js';
-import {CallerAbort, linkSignal, now, SignalNode, unlinkSignal, type LinkTarget} from './deadlines.js';
+import {CallerAbort, linkSignal, now, startTimer, unlinkSignal, type LinkTarget, type SignalNode} from './deadlines.js';
 import {
-	HttpError, InvalidRequestError, isFetchError,
+	HttpError, InvalidRequestError, isFetchError, TimeoutError,
 	type FailureContext, type FetchFailure, type InvalidReason, type RequestInfo,
 } from './errors.js';
 import {emit, type Listeners, type Timings} from './events.js';
-import {hasHooks, ourTransport, type Config} from './options.js';
-import {redactUrl} from './redact.js';
-import {delay} from 'abort-controller-x';
-import {decideRetry} from './retry.js';
-import {runAttempt, type Attempt} from './attempt.js';
-import {SurefetchResponse} from './response.js';
 import type {Lifecycle} from './lifecycle.js';
-import type {Limits} from './limits.js';
-import type {Breakers} from './breaker.js';
+import {ourTransport, resolveRetry, type Config} from './options.js';
+import type {CallContext, Policies, PolicyEvent} from './policy.js';
+import {redactUrl, secretsOf as urlSecrets} from './redact.js';
+import {decideRetry} from './retry.js';
+import {runTry, type Attempt} from './attempt.js';
+import {SurefetchResponse} from './response.js';
 
 export type ReaderKind = 'json' | 'text' | 'bytes' | 'arrayBuffer' | 'blob';
 
-/** What every operation of a client family shares: lifecycle, limits, breakers. */
-export interface Shared {
-	lifecycle: Lifecycle;
-	limits: Limits | undefined;
-	breakers: Breakers | undefined;
-}
+export type ParseJson = (text: string, context: {request: Request; response: Response}) => unknown;
 
-/** Per-client settings an operation needs besides Config. */
+/** Per-client settings an operation reads besides Config. */
 export interface ClientView {
-	shared: Shared;
+	lifecycle: Lifecycle;
 	config: Config;
 	ky: KyInstance;
 	listeners: Listeners | undefined;
-	/** ky's `throwHttpErrors` as merged for the client (a request may override it). */
-	throwHttpErrors: boolean | ((status: number) => boolean);
+	policies: Policies | undefined;
+	/** ky options the operation looks at (merged for the client; a request may override them). */
 	prefix: unknown;
 	baseUrl: unknown;
+	throwHttpErrors: boolean | ((status: number) => boolean);
+	parseJson: ParseJson | undefined;
+	/** ky hands afterResponse hooks a clone: a body a reader consumed must be kept readable for them. */
 	afterResponseHooks: boolean;
+	/** A beforeRequest hook may change the method after surefetch looked at it. */
 	beforeRequestHooks: boolean;
-	/** Readers cannot buffer inside the attempt when ky streams the body for these. */
+	initHooks: boolean;
+	/** beforeError or beforeRetry hooks: they get the union, so ky's errors must be traceable to their operation. */
+	errorHooks: boolean;
+	/** ky streams the body to report download progress: a reader cannot buffer it inside the attempt then. */
 	streamsResponse: boolean;
+	/** The client's header sources (to name a bad one when ky cannot build the Request). */
+	headers: unknown[];
 }
 
-// ky checks the method against `retry.methods` before it asks `shouldRetry`; surefetch decides
-// the method rule itself (Idempotency-Key makes any method retryable), so ky must let every method
-// through. Its default list already holds the common ones; the full list is only handed over when
-// needed, because ky normalizes the retry options twice per call (a copy of every array each time).
+// ky checks the method against `retry.methods` before it asks `shouldRetry`; surefetch decides the
+// method rule itself (an Idempotency-Key makes any method retryable), so ky must let every method
+// through. Its default list already holds the common ones: the full list is handed over only when
+// needed (ky normalises the retry options twice per call, copying every array each time).
 const everyMethod = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 'trace', 'query', 'connect'];
-const kyRetryMethods = new Set(['GET', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY']);
+const kyDefaultMethods = ['GET', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'QUERY'];
 // ky sleeps `retry.delay` after `shouldRetry`; surefetch has slept already (see shouldRetry).
-// A ky.retry() forced from an afterResponse hook sleeps its own `delay` or none.
 const noDelay = () => 0;
+/** After an abort, ky's own pipeline gets this long to settle (so `beforeError` hooks still apply) before the operation settles without it. */
+const grace = 20;
 
-export class Operation implements LinkTarget {
+/** The operation being started: its `init` hook finds it (ky runs init hooks synchronously). */
+let starting: Operation | undefined;
+
+export class Operation implements LinkTarget, CallContext {
 	readonly node: SignalNode;
 	readonly started = now();
 	attempts = 0;
 	reader: ReaderKind | undefined = undefined;
 	method: string;
 	url: string;
-	/** The request of the latest attempt (for the Idempotency-Key rule). */
+	/** The request of the latest try (the Idempotency-Key rule). */
 	lastRequest: Request | undefined = undefined;
 	/** The response handed to the caller, once known. */
 	response: Response | undefined = undefined;
-	/** A body a late reader read from a Response surefetch did not build (a hook's own). */
+	/** A body read whole for a reader, with the Response it belongs to. */
 	readBytes: {response: Response; bytes: Uint8Array} | undefined = undefined;
 	readonly promise: Promise<Response>;
-	throwHttpErrors: boolean | ((status: number) => boolean);
-	streamsResponse: boolean;
-	afterResponseHooks: boolean;
+	config: Config;
 	queueMs = 0;
-	/** Attempts not finished yet, kept only when hedging (the hedge aborts the losers). */
+	/** Physical attempts not finished yet (only when policies send them). */
 	live: Set<Attempt> | undefined = undefined;
 	/** The latest attempt, for the timings of the final event. */
 	lastAttempt: Attempt | undefined = undefined;
+	parseJson: ParseJson | undefined;
+	throwHttpErrors: boolean | ((status: number) => boolean);
+	afterResponseHooks: boolean;
+	streamsResponse: boolean;
+	/** ky may show a hook this operation's Request (ky's TimeoutError): it is registered in `owners`. */
+	mapsErrors: boolean;
+	private observers: Array<(event: PolicyEvent) => void> | undefined = undefined;
 	private lastFailure: FetchFailure | undefined = undefined;
 	private info: RequestInfo | undefined = undefined;
-	private infoUrl = '';
 	private settled = false;
+	private ended = false;
 	private errorReported = false;
-	/** The HttpError made for a response (ky's shouldRetry and the final boundary ask for it twice). */
+	/** The HttpError made for a response (ky asks for it twice: shouldRetry, then the final boundary). */
 	private httpError: HttpError | undefined = undefined;
 
 	constructor(
 		readonly client: ClientView,
-		readonly config: Config,
+		config: Config,
 		input: unknown,
 		kyOptions: Record<string, unknown>,
 		private readonly callerSignal: AbortSignal | undefined,
 		failWith?: (op: Operation) => FetchFailure,
 	) {
-		const {lifecycle} = client.shared;
-		this.method = typeof kyOptions.method === 'string' ? kyOptions.method.toUpperCase() : (input instanceof Request ? input.method : 'GET');
-		this.url = describeInput(input, kyOptions.prefix ?? client.prefix, kyOptions.baseUrl ?? client.baseUrl);
-		this.throwHttpErrors = (kyOptions.throwHttpErrors as typeof this.throwHttpErrors | undefined) ?? client.throwHttpErrors;
-		this.streamsResponse = client.streamsResponse || typeof kyOptions.onDownloadProgress === 'function';
-		this.afterResponseHooks = client.afterResponseHooks || hasHooks(kyOptions, 'afterResponse');
-		this.node = lifecycle.enter(this);
-		if (failWith) {
-			this.promise = Promise.reject(failWith(this));
-			this.settle();
+		this.config = config;
+		const k = kyOptions as {method?: unknown; prefix?: unknown; baseUrl?: unknown; parseJson?: ParseJson; throwHttpErrors?: Operation['throwHttpErrors']; onDownloadProgress?: unknown};
+		this.method = typeof k.method === 'string' ? k.method.toUpperCase() : input instanceof Request ? input.method : 'GET';
+		this.url = describeInput(input, k.prefix ?? client.prefix, k.baseUrl ?? client.baseUrl);
+		this.parseJson = k.parseJson ?? client.parseJson;
+		this.throwHttpErrors = k.throwHttpErrors ?? client.throwHttpErrors;
+		this.streamsResponse = client.streamsResponse || typeof k.onDownloadProgress === 'function';
+		this.afterResponseHooks = client.afterResponseHooks || hasHook(kyOptions, 'afterResponse');
+		this.mapsErrors = client.errorHooks || hasHook(kyOptions, 'beforeError') || hasHook(kyOptions, 'beforeRetry');
+		this.node = client.lifecycle.enter();
+		let failure = failWith?.(this);
+		if (!failure && callerSignal?.aborted) this.node.abort(new CallerAbort('signal', callerSignal.reason));
+		if (!failure && this.node.aborted) failure = this.abortFailure();
+		if (failure) {
+			this.promise = Promise.reject(failure);
+			this.settle(failure);
 			return;
 		}
-		if (this.node.aborted) {
-			this.promise = Promise.reject(this.abortFailure());
-			this.settle();
-			return;
-		}
-		if (callerSignal) {
-			if (callerSignal.aborted) {
-				this.node.abort(new CallerAbort('signal', callerSignal.reason));
-				this.promise = Promise.reject(this.abortFailure());
-				this.settle();
-				return;
-			}
-			linkSignal(callerSignal, this);
-		}
+		if (callerSignal) linkSignal(callerSignal, this);
 		this.node.arm('total', config.deadlines.total);
-		let pending: Promise<unknown>;
+		const calls = client.policies?.call;
+		const run = () => this.run(input, kyOptions);
+		let pipeline: Promise<Response>;
 		try {
-			// No `signal` for ky: each attempt gets its own signal from our tree, and the backoff is
-			// slept in `shouldRetry` on the operation's signal. Handing ky a signal would only add an
-			// AbortSignal.any per call (measured ~18 µs, a fifth of surefetch's own cost per request).
-			pending = client.ky(input as string, {
-				...kyOptions,
-				fetch: this.fetch as typeof globalThis.fetch,
-				retry: kyRetryMethods.has(this.method) && !client.beforeRequestHooks && !hasHooks(kyOptions, 'beforeRequest')
-					? {limit: config.retry.limit, shouldRetry: this.shouldRetry, delay: noDelay}
-					: {limit: config.retry.limit, methods: everyMethod, shouldRetry: this.shouldRetry, delay: noDelay},
-				timeout: false,
-			});
+			pipeline = calls?.length ? callChain(this, calls, 0, run) : run();
 		} catch (error) {
-			// ky builds the Request synchronously: a bad URL, header, method or body throws here.
-			pending = Promise.reject(this.invalid(diagnose(error, kyOptions), error));
+			pipeline = Promise.reject(error); // a call policy threw synchronously: its own error
 		}
-		this.promise = pending.then(
-			(response) => this.onResponse(response as Response),
-			(error: unknown) => this.onFailure(error),
-		);
+		this.promise = this.guard(pipeline).then((response) => this.onResponse(response), (error: unknown) => this.onFailure(error));
 	}
 
-	/** An operation that fails before it starts (bad per-request options): still a promise, never a throw. */
+	/** An operation that fails before it starts (bad per-request options): a rejected promise, never a throw. */
 	static failed(client: ClientView, config: Config, input: unknown, kyOptions: Record<string, unknown>, failWith: (op: Operation) => FetchFailure): Operation {
 		return new Operation(client, config, input, kyOptions, undefined, failWith);
+	}
+
+	/** ky, started. Its `fetch` is this operation's (one call per try); its retry decision is ours. */
+	private run(input: unknown, kyOptions: Record<string, unknown>): Promise<Response> {
+		const {client} = this;
+		const options: Record<string, unknown> = {...kyOptions, fetch: this.fetch};
+		const retry = {limit: this.config.retry.limit, shouldRetry: this.shouldRetry, delay: noDelay} as Record<string, unknown>;
+		if (!kyDefaultMethods.includes(this.method) || client.beforeRequestHooks || hasHook(kyOptions, 'beforeRequest')) retry.methods = everyMethod;
+		const inits = client.initHooks || hasHook(kyOptions, 'init');
+		if (inits) {
+			// Init hooks see the caller's retry options, as in ky; `captureInit` puts ours back after them.
+			options.retry = cloneRetry(this.config.given.retry);
+			const hooks = (kyOptions.hooks ?? {}) as Record<string, unknown[] | undefined>;
+			options.hooks = {...hooks, init: [...(hooks.init ?? []), captureInit]};
+			(this as {kyRetry?: object}).kyRetry = retry;
+		} else {
+			options.retry = retry;
+		}
+		starting = this;
+		try {
+			return client.ky(input as string, options) as unknown as Promise<Response>;
+		} catch (error) {
+			// An init hook's own error propagates unchanged; ky builds the Request synchronously: a bad URL, header, method or body throws here.
+			if (initErrors.has(error as object)) return Promise.reject(error);
+			const [reason, detail] = diagnose(error, kyOptions, client.headers);
+			return Promise.reject(this.invalid(reason, error, detail, headerSecrets(...client.headers, kyOptions.headers)));
+		} finally {
+			starting = undefined;
+		}
+	}
+
+	/** The caller's promise settles with ky's result, or, once aborted, after a short grace without it. */
+	private guard(pipeline: Promise<Response>): Promise<Response> {
+		return new Promise<Response>((resolve, reject) => {
+			let timer: ReturnType<typeof setTimeout> | undefined;
+			const off = this.node.watch(() => {
+				timer = startTimer(() => reject(this.node.reason), grace);
+			});
+			pipeline.then((response) => {
+				clearTimeout(timer);
+				off();
+				resolve(response);
+			}, (error: unknown) => {
+				clearTimeout(timer);
+				off();
+				reject(error);
+			});
+			// A response that comes after the operation gave up is nobody's: its body is cancelled.
+			void pipeline.then((response) => {
+				if (this.settled && response !== this.response) void response?.body?.cancel().catch(() => {});
+			}, () => {});
+		});
 	}
 
 	onExternalAbort(reason: unknown): void {
 		this.node.abort(new CallerAbort('signal', reason));
 	}
 
-	/** ky's `fetch`: one call per attempt (hedges run inside it). */
-	private readonly fetch = (request: Request, init?: RequestInit): Promise<Response> => runAttempt(this, request, init);
+	/** ky's `fetch`: one call per try. */
+	private readonly fetch = (request: Request, init?: RequestInit): Promise<Response> => runTry(this, request, init);
 
 	private readonly shouldRetry = async ({error, retryCount}: {error: unknown; retryCount: number}): Promise<boolean> => {
 		const failure = this.toFailure(error);
-		if (!isFetchError(failure)) return false;
+		if (!isFetchError(failure) || this.node.aborted) return false;
 		this.lastFailure = failure;
-		const remaining = this.remaining();
 		const verdict = await decideRetry(this.config.retry, {
 			error: failure,
 			attempt: retryCount,
 			method: this.method,
 			idempotencyKey: this.lastRequest?.headers.has('idempotency-key') ?? false,
-			remaining,
+			remaining: this.remaining,
 		});
 		if (!verdict.retry) return false;
-		const listener = this.client.listeners?.retry;
-		if (listener) emit(listener, {request: this.requestInfo(), attempt: this.attempts, error: failure, delay: verdict.delay});
-		// The backoff, on the operation's signal: the total deadline, the caller's signal and close()
-		// all cut it short (the rejection leaves through ky and becomes the union at toFailure).
+		const event = {request: this.request, attempt: this.attempts, error: failure, delay: verdict.delay};
+		emit(this.client.listeners?.retry, event);
+		this.notify({type: 'retry', attempt: this.attempts, error: failure, delay: verdict.delay});
+		// The backoff, on the operation's node: the total deadline, the caller's signal and close() all
+		// cut it short (the rejection leaves through ky and becomes the union at toFailure).
 		if (verdict.delay > 0) await delay(this.node.signal, verdict.delay);
 		return true;
 	};
 
-	/** ms left before the total deadline. */
-	remaining(): number {
-		const {total} = this.config.deadlines;
-		return total === false ? Number.POSITIVE_INFINITY : total - (now() - this.started);
+	// --- CallContext (what policies see of the call) ---
+
+	get request(): RequestInfo {
+		const info = this.info;
+		if (info && info.method === this.method && (info as {raw?: string}).raw === this.url) return info;
+		const next = {method: this.method, url: redactUrl(this.url, this.config.redact)};
+		Object.defineProperty(next, 'raw', {value: this.url});
+		return (this.info = next);
 	}
 
-	elapsed(): number {
+	get signal(): AbortSignal {
+		return this.node.signal;
+	}
+
+	/** ms left before the total deadline. */
+	get remaining(): number {
+		const {total} = this.config.deadlines;
+		return total === false ? Number.POSITIVE_INFINITY : total - this.elapsed;
+	}
+
+	get elapsed(): number {
 		return now() - this.started;
 	}
 
-	requestInfo(): RequestInfo {
-		if (!this.info || this.infoUrl !== this.url || this.info.method !== this.method) {
-			this.infoUrl = this.url;
-			this.info = {method: this.method, url: redactUrl(this.url, this.config.redact)};
-		}
-		return this.info;
+	listen(listener: (event: PolicyEvent) => void): void {
+		(this.observers ??= []).push(listener);
 	}
 
-	context(cause?: unknown): FailureContext {
-		return {request: this.requestInfo(), attempts: this.attempts, elapsed: this.elapsed(), cause};
+	notify(event: PolicyEvent): void {
+		if (this.observers) for (const observer of this.observers) emit(observer, event);
 	}
 
-	invalid(reason: InvalidReason, cause: unknown, detail?: string): InvalidRequestError {
-		const message = detail ?? (cause instanceof Error ? cause.message : String(cause));
-		return new InvalidRequestError({...this.context(cause), reason, detail: message});
+	// --- failures ---
+
+	context(cause?: unknown, secrets?: readonly string[]): FailureContext {
+		const {url} = this;
+		const fromUrl = url.includes('@') || url.includes('?') ? urlSecrets(url, this.config.redact) : [];
+		return {request: this.request, attempts: this.attempts, elapsed: this.elapsed, cause, secrets: secrets ? [...fromUrl, ...secrets] : fromUrl};
 	}
 
-	/** The failure for an aborted operation node (deadline, caller, close). */
+	invalid(reason: InvalidReason, cause: unknown, detail: string, secrets?: readonly string[]): InvalidRequestError {
+		return new InvalidRequestError({...this.context(cause, secrets), reason, detail});
+	}
+
+	/** The failure for an aborted node (a deadline, the caller, close). */
 	abortFailure(cause?: unknown): FetchFailure {
 		return fromAbortReason(this.node.reason, this.context(cause ?? this.lastFailure))
 			?? new InvalidRequestError({...this.context(cause), reason: 'option', detail: 'aborted for an unknown reason'});
 	}
 
-	/** Classifies a raw error of an attempt (the attempt knows its phase and its own abort reason). */
-	classify(error: unknown, phase: 'headers' | 'body', attemptNode?: SignalNode): unknown {
-		const abortReason = attemptNode?.aborted ? attemptNode.reason : this.node.aborted ? this.node.reason : undefined;
-		return classify(error, {...this.context(error), phase, abortReason, customFetch: this.config.fetch !== undefined && !isOurTransport(this.config.fetch)});
+	/** A raw error of an attempt -> the union (the attempt knows its phase and its own abort reason). */
+	classify(error: unknown, phase: 'headers' | 'body', node?: SignalNode): unknown {
+		// An attempt's own node decides (a shared attempt outlives the operation that sent it).
+		const from = node ?? this.node;
+		const abortReason = from.aborted ? from.reason : undefined;
+		const fetch = this.config.fetch as Record<symbol, unknown> | undefined;
+		return classify(error, {...this.context(error), phase, abortReason, customFetch: fetch !== undefined && !fetch[ourTransport]});
 	}
 
-	/** The one boundary: whatever ky or the runtime threw -> the union (or the caller's own error, unchanged). */
+	/** The one boundary: whatever ky, a hook or the runtime threw -> the union (or the caller's own error, unchanged). */
 	toFailure(error: unknown): unknown {
 		if (isFetchError(error)) return error;
-		const response = (error as {response?: unknown} | undefined)?.response;
-		if ((error as {name?: unknown})?.name === 'HTTPError' && response instanceof Response) return this.httpFailure(response, error);
+		const e = error as {name?: unknown; response?: unknown; request?: unknown} | undefined;
+		if (e?.name === 'HTTPError' && e.response instanceof Response) return this.httpFailure(e.response);
 		if (this.node.aborted) return this.abortFailure(error === this.node.reason ? undefined : error);
-		const fromReason = fromAbortReason(error, this.context(this.lastFailure));
-		if (fromReason) return fromReason;
-		return error;
+		// ky's own timer: an init hook set ky's `timeout`.
+		if (e?.name === 'TimeoutError' && e.request instanceof Request) return new TimeoutError({...this.context(error), phase: 'attempt', timeout: undefined});
+		return fromAbortReason(error, this.context(this.lastFailure)) ?? error;
 	}
 
-	private httpFailure(response: Response, kyError: unknown): HttpError {
+	httpFailure(response: Response): HttpError {
 		if (this.httpError?.response !== response) {
-			const ours = response instanceof SurefetchResponse && response.hasErrorBody;
-			const body = ours ? response.errorBody : (kyError as {data?: unknown}).data;
-			this.httpError = new HttpError({...this.context(), response, body});
+			this.httpError = new HttpError({...this.context(), response, body: response instanceof SurefetchResponse ? response.errorBody : undefined});
 		}
 		return this.httpError;
 	}
@@ -244,8 +307,8 @@ export class Operation implements LinkTarget {
 
 	private onFailure(error: unknown): never {
 		const failure = this.toFailure(error);
-		this.settle();
 		if (isFetchError(failure)) this.reportFailure(failure);
+		this.settle(failure);
 		throw failure;
 	}
 
@@ -253,8 +316,15 @@ export class Operation implements LinkTarget {
 	reportFailure(failure: FetchFailure): void {
 		if (this.errorReported) return;
 		this.errorReported = true;
-		const listener = this.client.listeners?.error;
-		if (listener) emit(listener, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings(this.lastAttempt)});
+		emit(this.client.listeners?.error, {request: failure.request, attempt: this.attempts, error: failure, timings: this.timings(this.lastAttempt)});
+		this.end(failure);
+	}
+
+	/** The call is over for the policies: its body read (or not wanted), or its final failure. Once. */
+	end(error?: unknown): void {
+		if (this.ended || !this.observers) return;
+		this.ended = true;
+		this.notify({type: 'end', attempts: this.attempts, status: this.response?.status, error: isFetchError(error) ? error : undefined});
 	}
 
 	/** A watched body ended; if it is the one the caller holds, the operation is over. */
@@ -264,18 +334,21 @@ export class Operation implements LinkTarget {
 	}
 
 	timings(attempt?: Attempt): Timings {
-		const total = this.elapsed();
-		if (!attempt) return {queue: this.queueMs, headers: 0, body: 0, total};
-		return attempt.timings(total);
+		const total = this.elapsed;
+		return attempt ? attempt.timings(total) : {queue: this.queueMs, headers: 0, body: 0, total};
 	}
 
 	/** Releases everything the operation holds. Idempotent. */
-	settle(): void {
+	settle(error?: unknown): void {
 		if (this.settled) return;
 		this.settled = true;
+		// Attempts a policy sent and left unfinished are given up (their bodies cancelled, their slots freed).
+		if (this.live) for (const attempt of [...this.live]) attempt.abandon();
 		this.node.release();
 		if (this.callerSignal) unlinkSignal(this.callerSignal, this);
-		this.client.shared.lifecycle.leave(this);
+		this.client.lifecycle.leave();
+		// With a reader, the call ends when the reader has its result (readers.ts).
+		if (error || !this.reader) this.end(error);
 	}
 
 	get isSettled(): boolean {
@@ -283,56 +356,87 @@ export class Operation implements LinkTarget {
 	}
 }
 
-/** The Node transport of `surefetch/node` throws undici errors that the table knows: not "custom". */
-function isOurTransport(fetch: unknown): boolean {
-	return Boolean((fetch as Record<symbol, unknown>)[ourTransport]);
+function callChain(op: Operation, calls: Policies['call'], i: number, run: () => Promise<Response>): Promise<Response> {
+	if (i === calls.length) return run();
+	return calls[i]!.call!(op, () => callChain(op, calls, i + 1, run));
+}
+
+function hasHook(options: Record<string, unknown>, kind: string): boolean {
+	const list = (options.hooks as Record<string, unknown> | undefined)?.[kind];
+	return Array.isArray(list) && list.length > 0;
+}
+
+/** Errors thrown by a caller's init hook (they propagate unchanged). */
+export const initErrors = new WeakSet<object>();
+
+/** Runs after the caller's init hooks: reads the retry options they left and puts surefetch's in for ky. */
+function captureInit(options: Record<string, unknown>): void {
+	const op = starting;
+	if (!op) return;
+	op.config = {...op.config, retry: resolveRetry(options.retry as never)};
+	options.retry = {...(op as {kyRetry?: object}).kyRetry, limit: op.config.retry.limit};
+}
+
+/** The caller's retry options as ky would hand them to an init hook (arrays copied, as ky copies them). */
+function cloneRetry(retry: unknown): unknown {
+	if (typeof retry !== 'object' || retry === null) return retry;
+	const out: Record<string, unknown> = {...retry};
+	for (const key of ['methods', 'statusCodes', 'afterStatusCodes']) if (Array.isArray(out[key])) out[key] = [...(out[key] as unknown[])];
+	return out;
 }
 
 /** The URL for messages before ky has built the Request (which then gives the exact one). */
 function describeInput(input: unknown, prefix: unknown, baseUrl: unknown): string {
-	if (typeof input === 'string') {
-		let url = input;
-		if (typeof prefix === 'string' && prefix) url = `${prefix.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
-		if (typeof baseUrl === 'string' || baseUrl instanceof URL) {
-			try {
-				return new URL(url, baseUrl).href;
-			} catch {}
-		}
-		return url;
-	}
 	if (input instanceof URL) return input.href;
 	if (input instanceof Request) return input.url;
-	return String(input);
+	let url = String(input);
+	if (typeof prefix === 'string' && prefix) url = `${prefix.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+	if (typeof baseUrl === 'string' || baseUrl instanceof URL) {
+		try {
+			return new URL(url, baseUrl).href;
+		} catch {}
+	}
+	return url;
 }
 
-// After ky failed to build the Request: name the part that was wrong.
+// After ky failed to build the Request: name the part that was wrong, never quote a header value.
 const token = /^[!#$%&'*+\-.^_`|~\dA-Za-z]+$/;
 
-function diagnose(error: unknown, options: Record<string, unknown>): InvalidReason {
-	const method = options.method;
-	if (method !== undefined && (typeof method !== 'string' || !token.test(method) || /^(?:connect|trace|track)$/i.test(method))) return 'method';
-	if (options.headers !== undefined && !headersAreValid(options.headers)) return 'header';
-	const m = typeof method === 'string' ? method.toUpperCase() : 'GET';
-	if ((m === 'GET' || m === 'HEAD') && (options.body != null || options.json !== undefined)) return 'body';
-	const message = error instanceof Error ? error.message : '';
-	if (/url|scheme|protocol|input/i.test(message)) return 'url';
-	if (/body|json|stringify/i.test(message)) return 'body';
-	if (/header/i.test(message)) return 'header';
-	if (/method/i.test(message)) return 'method';
-	return 'option';
+function headerEntries(headers: unknown): Array<[unknown, unknown]> {
+	try {
+		return headers instanceof Headers ? [...headers] : Array.isArray(headers) ? headers as Array<[unknown, unknown]> : Object.entries(headers ?? {});
+	} catch {
+		return [];
+	}
 }
 
-function headersAreValid(headers: unknown): boolean {
-	try {
-		const entries: Array<[unknown, unknown]> = headers instanceof Headers
-			? [...headers]
-			: Array.isArray(headers) ? headers as Array<[unknown, unknown]> : Object.entries(headers as object);
-		for (const [name, value] of entries) {
-			if (typeof name !== 'string' || !token.test(name)) return false;
-			if (value !== undefined && /[\r\n\0]/.test(String(value))) return false;
-		}
-		return true;
-	} catch {
-		return false;
+/** What is wrong with the first header fetch would refuse (its name, never its value). */
+function badHeader(...lists: unknown[]): string | undefined {
+	for (const [name, value] of lists.flatMap(headerEntries)) {
+		const shown = String(name).replace(/[^\x21-\x7e]/g, '?');
+		if (typeof name !== 'string' || !token.test(name)) return `the header name "${shown}" is not a valid token`;
+		// CR, LF and NUL, or a character above U+00FF, are refused in a value.
+		if (value !== undefined && /[\r\n\0]|[^\x00-\xff]/.test(String(value))) return `the value of header "${shown}" is not a valid header value (CR, LF, NUL or a character above U+00FF)`;
 	}
+	return undefined;
+}
+
+/** Every header value given: texts that must never appear in a cause's message. */
+function headerSecrets(...lists: unknown[]): string[] {
+	return lists.flatMap(headerEntries).map(([, value]) => String(value)).filter((value) => value.length > 2);
+}
+
+/** After ky failed to build the Request: [reason, a message that names the part, never a header value]. */
+function diagnose(error: unknown, options: Record<string, unknown>, clientHeaders: unknown[]): [InvalidReason, string] {
+	const message = error instanceof Error ? error.message : String(error);
+	const method = options.method;
+	if (method !== undefined && (typeof method !== 'string' || !token.test(method) || /^(?:connect|trace|track)$/i.test(method))) return ['method', message];
+	const header = badHeader(...clientHeaders, options.headers);
+	if (header) return ['header', header];
+	const m = typeof method === 'string' ? method.toUpperCase() : 'GET';
+	if ((m === 'GET' || m === 'HEAD') && (options.body != null || options.json !== undefined)) return ['body', message];
+	if (/url|scheme|protocol|input/i.test(message)) return ['url', message];
+	if (/header|ByteString/i.test(message)) return ['header', 'a header name or value is not valid'];
+	if (/body|json|stringify/i.test(message)) return ['body', message];
+	return [/method/i.test(message) ? 'method' : 'option', message];
 }

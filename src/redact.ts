@@ -1,49 +1,34 @@
-// Secrets never reach messages, toJSON() or listener events: URL userinfo is dropped and the values
-// of sensitive query parameters become `***`. The rest of the URL is kept byte for byte.
+// Secrets never reach messages, toJSON(), listener events or what console.log shows of an error:
+// URL userinfo is dropped, the values of sensitive query parameters become `***`, and a foreign
+// text (a runtime's message) loses every URL with credentials or a query and every known secret.
 
 export const defaultRedactedQuery: readonly string[] = [
 	'token', 'access_token', 'refresh_token', 'id_token', 'api_key', 'apikey', 'key',
 	'password', 'secret', 'client_secret', 'signature', 'sig', 'auth',
 ];
 
-/** A lower-cased set of parameter names; built once per client. */
+/** Lower-cased parameter names; one set per client. */
 export type RedactSet = ReadonlySet<string>;
 
-export const defaultRedactSet: RedactSet = new Set(defaultRedactedQuery);
+const defaults: RedactSet = new Set(defaultRedactedQuery);
 
 /** The caller's names are added to the defaults, never replace them: forgetting one must not leak it. */
 export function makeRedactSet(names: readonly string[] | undefined): RedactSet {
-	if (!names || names.length === 0) return defaultRedactSet;
-	const set = new Set(defaultRedactSet);
-	for (const name of names) set.add(name.toLowerCase());
-	return set;
+	return names?.length ? new Set([...defaults, ...names.map((n) => n.toLowerCase())]) : defaults;
 }
 
-const userinfoPattern = /^([a-z][\d+.a-z-]*:\/\/)[^/?#@]*@/i;
+const userinfo = /^([a-z][\d+.a-z-]*:\/\/)([^/?#@]*)@/i;
 
-export function redactUrl(url: string, names: RedactSet = defaultRedactSet): string {
-	let out = url.replace(userinfoPattern, '$1');
-	const q = out.indexOf('?');
-	if (q === -1) return out;
-	const hashAt = out.indexOf('#', q);
-	const query = hashAt === -1 ? out.slice(q + 1) : out.slice(q + 1, hashAt);
-	const rest = hashAt === -1 ? '' : out.slice(hashAt);
-	let changed = false;
-	const parts = query.split('&');
-	for (let i = 0; i < parts.length; i++) {
-		const part = parts[i]!;
-		const eq = part.indexOf('=');
-		const rawName = eq === -1 ? part : part.slice(0, eq);
-		if (names.has(decodeName(rawName).toLowerCase())) {
-			parts[i] = `${rawName}=***`;
-			changed = true;
-		}
-	}
-	if (changed) out = `${out.slice(0, q + 1)}${parts.join('&')}${rest}`;
-	return out;
+/** Splits a URL's query into [name, value] pairs (raw text), or undefined without one. */
+function queryOf(url: string): {q: number; end: number; parts: string[]} | undefined {
+	const q = url.indexOf('?');
+	if (q < 0) return undefined;
+	const hash = url.indexOf('#', q);
+	const end = hash < 0 ? url.length : hash;
+	return {q, end, parts: url.slice(q + 1, end).split('&')};
 }
 
-function decodeName(raw: string): string {
+function decode(raw: string): string {
 	try {
 		return decodeURIComponent(raw.replace(/\+/g, ' '));
 	} catch {
@@ -51,8 +36,39 @@ function decodeName(raw: string): string {
 	}
 }
 
-/** Replaces every occurrence of the raw URL (and its userinfo-free form) inside a free text, e.g. a runtime's error message. */
-export function redactText(text: string, rawUrl: string | undefined, redactedUrl: string): string {
-	if (!rawUrl || rawUrl === redactedUrl || !text.includes(rawUrl)) return text;
-	return text.split(rawUrl).join(redactedUrl);
+/** The URL with its userinfo dropped and sensitive query values replaced by `***`; the rest byte for byte. */
+export function redactUrl(url: string, names: RedactSet = defaults): string {
+	let out = url.replace(userinfo, '$1');
+	const query = queryOf(out);
+	if (!query) return out;
+	let changed = false;
+	const parts = query.parts.map((part) => {
+		const eq = part.indexOf('=');
+		const name = eq < 0 ? part : part.slice(0, eq);
+		if (!names.has(decode(name).toLowerCase())) return part;
+		changed = true;
+		return `${name}=***`;
+	});
+	if (changed) out = `${out.slice(0, query.q + 1)}${parts.join('&')}${out.slice(query.end)}`;
+	return out;
+}
+
+/** The secret texts of a raw URL (userinfo, sensitive query values, raw and decoded), to scrub from foreign messages. */
+export function secretsOf(url: string, names: RedactSet = defaults): string[] {
+	const out: string[] = [];
+	const info = userinfo.exec(url)?.[2];
+	if (info) out.push(info, ...info.split(':'));
+	for (const part of queryOf(url)?.parts ?? []) {
+		const eq = part.indexOf('=');
+		if (eq > 0 && names.has(decode(part.slice(0, eq)).toLowerCase())) out.push(part.slice(eq + 1), decode(part.slice(eq + 1)));
+	}
+	// A secret of one or two characters is not worth garbling every message for.
+	return out.filter((s) => s.length > 2);
+}
+
+/** A foreign text made safe: URLs with credentials or a query become the request's redacted URL; known secrets become `***`. */
+export function scrub(text: string, redactedUrl: string, secrets: readonly string[]): string {
+	let out = text.replace(/[a-z][\d+.a-z-]*:\/\/[^\s"'<>]+/gi, (m) => (m.includes('@') || m.includes('?') ? redactedUrl : m));
+	for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+	return out;
 }

@@ -1,83 +1,98 @@
-// The Response surefetch hands on when it had to rebuild one (a buffered body, or a watched body the
-// caller reads). It keeps the original's url/redirected/type, and its body methods reject with the
-// union: Chromium's Response.text() on an errored stream rejects with a bare `TypeError: Failed to
-// fetch`, dropping the stream's error, so the error is kept here and restored.
+// The Response surefetch hands on when it rebuilds one (a buffered error body, a watched body the
+// caller reads). Rebuilding never throws: the Response is made with status 200 and reports the
+// original status, statusText, url, redirected and type through getters, so a status fetch allows
+// but `new Response()` refuses (999, or a 204 with a body) goes through as fetch handed it. Its
+// body methods reject with the union (the getters answer for the original only once the
+// constructor has run: Response's own constructor reads some of them): Chromium's `text()` on an errored stream rejects with a bare
+// `TypeError: Failed to fetch`, so the stream's failure is kept and restored here.
 
 import {isFetchError} from './errors.js';
 
 interface Origin {
+	status: number;
+	statusText: string;
 	url: string;
 	redirected: boolean;
 	type: ResponseType;
 }
 
 export class SurefetchResponse extends Response {
-	#origin: Origin;
+	readonly #origin: Origin;
 	/** The failure the body stream was errored with, if any. */
 	bodyFailure: unknown = undefined;
-	/** The whole body, when an attempt read it for a reader. */
+	/** The whole body, when an attempt read it. */
 	bodyBytes: Uint8Array | undefined = undefined;
-	/** A watched body the caller has not finished reading: the operation stays open for it. */
+	/** A watched body the caller has not finished: the operation stays open for it. */
 	open = false;
 	/** HttpError.body, decoded when the attempt read an error body (`undefined`: unreadable). */
 	errorBody: unknown = undefined;
-	hasErrorBody = false;
 
-	constructor(body: BodyInit | null, from: Response | SurefetchResponse, origin?: Origin) {
-		super(body, {status: from.status, statusText: from.statusText, headers: from.headers});
-		this.#origin = origin ?? {url: from.url, redirected: from.redirected, type: from.type};
+	constructor(body: BodyInit | null, from: Origin & {headers: Headers}) {
+		super(body, {headers: from.headers});
+		const {status, statusText, url, redirected, type} = from;
+		this.#origin = {status, statusText, url, redirected, type};
+	}
+
+	override get status(): number {
+		return #origin in this ? this.#origin.status : super.status;
+	}
+
+	override get statusText(): string {
+		return #origin in this ? this.#origin.statusText : super.statusText;
+	}
+
+	override get ok(): boolean {
+		const {status} = this;
+		return status >= 200 && status < 300;
 	}
 
 	override get url(): string {
-		return this.#origin.url;
+		return #origin in this ? this.#origin.url : super.url;
 	}
 
 	override get redirected(): boolean {
-		return this.#origin.redirected;
+		return #origin in this ? this.#origin.redirected : super.redirected;
 	}
 
 	override get type(): ResponseType {
-		return this.#origin.type;
+		return #origin in this ? this.#origin.type : super.type;
 	}
 
 	override clone(): Response {
 		const copy = super.clone();
-		return new SurefetchResponse(copy.body, copy, this.#origin);
+		return new SurefetchResponse(copy.body, {...this.#origin, headers: copy.headers});
 	}
 
 	override text(): Promise<string> {
-		return super.text().catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(super.text());
 	}
 
 	override json(): Promise<any> {
-		return super.json().catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(super.json());
 	}
 
 	override arrayBuffer(): Promise<ArrayBuffer> {
-		return super.arrayBuffer().catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(super.arrayBuffer());
 	}
 
 	override blob(): Promise<Blob> {
-		return super.blob().catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(super.blob());
 	}
 
 	override formData(): Promise<FormData> {
-		return super.formData().catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(super.formData());
 	}
 
 	override bytes(): Promise<Uint8Array<ArrayBuffer>> {
 		const bytes = (Response.prototype as {bytes?: () => Promise<Uint8Array<ArrayBuffer>>}).bytes;
-		const read = bytes ? bytes.call(this) : super.arrayBuffer().then((buffer) => new Uint8Array(buffer));
-		return read.catch((error: unknown) => this.#rethrow(error));
+		return this.#guard(bytes ? bytes.call(this) : super.arrayBuffer().then((buffer) => new Uint8Array(buffer)));
 	}
 
-	#rethrow(error: unknown): never {
-		// A parse error of the caller's own response.json() stays a SyntaxError: it is fetch's API.
-		throw this.bodyFailure ?? (isFetchError(error) ? error : findFetchError(error) ?? error);
+	#guard<T>(read: Promise<T>): Promise<T> {
+		return read.catch((error: unknown) => {
+			// A parse error of the caller's own response.json() stays a SyntaxError: it is fetch's API.
+			const cause = (error as {cause?: unknown} | undefined)?.cause;
+			throw this.bodyFailure ?? (isFetchError(cause) ? cause : error);
+		});
 	}
-}
-
-function findFetchError(error: unknown): unknown {
-	const cause = (error as {cause?: unknown} | undefined)?.cause;
-	return isFetchError(cause) ? cause : undefined;
 }

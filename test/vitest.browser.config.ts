@@ -13,6 +13,7 @@ if (!existsSync(executablePath)) {
 
 export default defineConfig({
 	root: fileURLToPath(new URL('..', import.meta.url)),
+	resolve: {alias: {'#platform': fileURLToPath(new URL('../src/platform/default.ts', import.meta.url))}},
 	test: {
 		include: ['test/contract/**/*.test.ts', 'test/browser/**/*.test.ts'],
 		globalSetup: ['test/support/global-setup.ts'],

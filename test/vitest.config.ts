@@ -5,6 +5,7 @@ import {defineConfig} from 'vitest/config';
 // runtime fetch and the fault server (started once in global-setup, on 127.0.0.1).
 export default defineConfig({
 	root: fileURLToPath(new URL('..', import.meta.url)),
+	resolve: {alias: {'#platform': fileURLToPath(new URL('../src/platform/node.ts', import.meta.url))}},
 	test: {
 		include: ['test/contract/**/*.test.ts', 'test/node/**/*.test.ts'],
 		globalSetup: ['test/support/global-setup.ts'],

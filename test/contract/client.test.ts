@@ -1,6 +1,6 @@
 // The client: callable and shortcuts, readers, extend, close, options validation, ky pass-through.
 import {describe, expect, it} from 'vitest';
-import surefetch, {createClient} from '../../src/index.js';
+import surefetch, {breaker, createClient, hedge, limit} from '../../src/index.js';
 import {at, sleep, stats, uid, failure} from '../support/fault.js';
 
 
@@ -80,7 +80,7 @@ describe('client', () => {
 	});
 
 	it('close() aborts in-flight and queued requests and open bodies, resolves when all settled, refuses later calls', async () => {
-		const api = createClient({limit: {concurrency: 2}, retry: 0});
+		const api = createClient({use: [limit({concurrency: 2})], retry: 0});
 		const id = uid('close');
 		const handed = await api.get(at(`/stall-mid-body?framing=cl&id=${id}`));
 		const inFlight = api.get(at(`/stall-before-headers?id=${id}`)).json();
@@ -125,13 +125,18 @@ describe('options', () => {
 		expect(() => createClient({timeout: {bogus: 1} as never})).toThrow(/timeout\.bogus/);
 		expect(() => createClient({timeout: 'soon' as never})).toThrow(TypeError);
 		expect(() => createClient({retry: {limit: 1.5}})).toThrow(/retry\.limit/);
-		expect(() => createClient({limit: {concurrency: 0}})).toThrow(/limit\.concurrency must be at least 1/);
-		expect(() => createClient({breaker: {failures: 'x' as never}})).toThrow(TypeError);
-		expect(() => createClient({hedge: {max: 1} as never})).toThrow(/hedge\.delay/);
+		expect(() => limit({concurrency: 0})).toThrow(new RangeError('limit.concurrency (0) must be a positive integer'));
+		expect(() => breaker({failures: 'x' as never})).toThrow(TypeError);
+		expect(() => hedge({max: 1} as never)).toThrow(/hedge\.delay/);
+		// The options that became policies say what to write instead.
+		expect(() => createClient({limit: {concurrency: 2}} as never)).toThrow(/use: \[limit/);
+		expect(() => createClient({breaker: {}} as never)).toThrow(/use: \[breaker/);
+		expect(() => createClient({hedge: {delay: 1}} as never)).toThrow(/use: \[hedge/);
+		expect(() => createClient({use: [{}] as never})).toThrow(/use/);
 		expect(() => createClient({maxBodyBytes: -5})).toThrow(RangeError);
 		expect(() => createClient({decode: {json: 'loose' as never}})).toThrow(/decode\.json/);
 		expect(() => createClient({timeout: {connect: 1000}})).toThrow(/timeout\.connect.*surefetch\/node/);
-		expect(() => createClient({on: {request: 'log' as never}})).toThrow(/on\.request must be a function/);
+		expect(() => createClient({on: {request: 'log' as never}})).toThrow(/on\.request \("log"\) must be a function/);
 		expect(() => createClient({prefixUrl: 'x'} as never)).toThrow(/prefix/);
 	});
 
@@ -145,7 +150,7 @@ describe('options', () => {
 			[() => api.get(at('/ok'), {body: 'data'}), 'body'],
 			[() => api.get('ftp://127.0.0.1/file'), 'url'],
 			[() => api.get(at('/ok'), {timeout: {total: -1}}), 'option'],
-			[() => api.get(at('/ok'), {limit: {concurrency: 1}} as never), 'option'],
+			[() => api.get(at('/ok'), {use: [limit({concurrency: 1})]} as never), 'option'],
 			[() => api.get(at('/ok')).json({not: 'a schema'} as never), 'option'],
 		];
 		for (const [call, reason] of cases) {

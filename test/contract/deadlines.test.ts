@@ -1,7 +1,7 @@
 // Each deadline fires in its own phase, roughly when it should (generous windows: machines are
 // noisy), and a deadline is a TimeoutError even though the runtime reports an abort.
 import {describe, expect, it} from 'vitest';
-import {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
+import {createClient, isFetchError, limit, type FetchFailure} from '../../src/index.js';
 import {at, sleep, stats, uid} from '../support/fault.js';
 
 async function timed(promise: Promise<unknown>): Promise<{error: FetchFailure; ms: number}> {
@@ -75,7 +75,7 @@ describe('deadlines', () => {
 	});
 
 	it('queue: waiting for a concurrency slot', async () => {
-		const api = createClient({retry: 0, limit: {concurrency: 1}, timeout: {headers: 2000, queue: 200}});
+		const api = createClient({retry: 0, use: [limit({concurrency: 1})], timeout: {headers: 2000, queue: 200}});
 		const first = api.get(at('/delay?ms=800'));
 		const {error, ms} = await timed(api.get(at('/ok')));
 		expect(error).toMatchObject({kind: 'timeout', phase: 'queue', timeout: 200, attempts: 0});

@@ -1,6 +1,6 @@
 // Listeners: what each event carries, timings that add up, and listeners never changing outcomes.
 import {describe, expect, it} from 'vitest';
-import {createClient, type ErrorEvent, type RequestEvent, type ResponseEvent} from '../../src/index.js';
+import {createClient, limit, type ErrorEvent, type RequestEvent, type ResponseEvent} from '../../src/index.js';
 import {at} from '../support/fault.js';
 
 describe('listeners', () => {
@@ -8,7 +8,7 @@ describe('listeners', () => {
 		const requests: RequestEvent[] = [];
 		const responses: ResponseEvent[] = [];
 		const errors: ErrorEvent[] = [];
-		const api = createClient({retry: 0, limit: {concurrency: 1}, timeout: {idle: 150}, on: {
+		const api = createClient({retry: 0, use: [limit({concurrency: 1})], timeout: {idle: 150}, on: {
 			request: (e) => requests.push(e),
 			response: (e) => responses.push(e),
 			error: (e) => errors.push(e),

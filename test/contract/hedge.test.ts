@@ -1,13 +1,13 @@
 // Hedged requests: after `delay` ms without headers another attempt starts; the first response wins.
 import {describe, expect, it} from 'vitest';
-import {createClient, type RequestEvent} from '../../src/index.js';
+import {createClient, hedge, limit, type RequestEvent} from '../../src/index.js';
 import {at, sleep, stats, uid} from '../support/fault.js';
 
 describe('hedge', () => {
 	it('a slow first attempt is overtaken by a hedge; both count as attempts', async () => {
 		const id = uid('hedge');
 		const started: RequestEvent[] = [];
-		const api = createClient({hedge: {delay: 100}, retry: 0, on: {request: (e) => started.push(e)}});
+		const api = createClient({use: [hedge({delay: 100})], retry: 0, on: {request: (e) => started.push(e)}});
 		const t0 = performance.now();
 		const body = await api.get(at(`/flaky?id=${id}&fail=1&mode=slow&ms=3000`)).json<{hits: number}>();
 		const ms = performance.now() - t0;
@@ -19,7 +19,7 @@ describe('hedge', () => {
 
 	it('no hedge when headers come before the delay, and none for POST', async () => {
 		const fast = uid('fast');
-		const api = createClient({hedge: {delay: 300, max: 2}, retry: 0});
+		const api = createClient({use: [hedge({delay: 300, max: 2})], retry: 0});
 		await api.get(at(`/ok?id=${fast}`)).json();
 		const post = uid('post');
 		await api.post(at(`/flaky?id=${post}&fail=1&mode=slow&ms=600`)).json();
@@ -30,12 +30,12 @@ describe('hedge', () => {
 
 	it('up to `max` extra attempts, never past the limits', async () => {
 		const id = uid('max');
-		const api = createClient({hedge: {delay: 80, max: 2}, retry: 0, timeout: {headers: 5000}});
+		const api = createClient({use: [hedge({delay: 80, max: 2})], retry: 0, timeout: {headers: 5000}});
 		const result = await api.get(at(`/flaky?id=${id}&fail=3&mode=slow&ms=800`)).json<{hits: number}>().catch((e: unknown) => e);
 		expect(result).toMatchObject({hits: 1}); // all three are slow; the first one answers first
 		expect((await stats(id)).hits).toBe(3);
 
-		const limited = createClient({hedge: {delay: 50, max: 3}, retry: 0, limit: {concurrency: 1}});
+		const limited = createClient({use: [hedge({delay: 50, max: 3}), limit({concurrency: 1})], retry: 0});
 		const one = uid('limited');
 		await limited.get(at(`/flaky?id=${one}&fail=1&mode=slow&ms=400`)).json();
 		expect((await stats(one)).hits).toBe(1);

@@ -1,13 +1,13 @@
 // Limits and the circuit breaker, observed from the server side.
 import {describe, expect, it} from 'vitest';
-import {createClient, isFetchError, type BreakerEvent} from '../../src/index.js';
+import {breaker, createClient, isFetchError, limit, type BreakerEvent} from '../../src/index.js';
 import {at, fault, sleep, stats, uid} from '../support/fault.js';
 
 describe('limits', () => {
 	it('concurrency: never more in flight than the limit (as the server sees it), FIFO order', async () => {
 		const group = uid('conc');
 		const order: string[] = [];
-		const api = createClient({limit: {concurrency: 3}, retry: 0, on: {request: ({request}) => {
+		const api = createClient({use: [limit({concurrency: 3})], retry: 0, on: {request: ({request}) => {
 			order.push(new URL(request.url).searchParams.get('n')!);
 		}}});
 		await Promise.all(Array.from({length: 12}, (_, i) => api.get(at(`/trickle?every=20&chunks=3&size=4&n=${i}&group=${group}`)).text()));
@@ -16,7 +16,7 @@ describe('limits', () => {
 	});
 
 	it('perHost: one origin is capped, another origin is not held back by it', async () => {
-		const api = createClient({limit: {perHost: 1}, retry: 0});
+		const api = createClient({use: [limit({perHost: 1})], retry: 0});
 		const slowId = uid('ph');
 		const started = performance.now();
 		const slow = [api.get(at(`/delay?ms=300&id=${slowId}`)).json(), api.get(at(`/delay?ms=300&id=${slowId}`)).json()];
@@ -29,7 +29,7 @@ describe('limits', () => {
 	});
 
 	it('rate: at most `requests` dispatches per `per` ms', async () => {
-		const api = createClient({limit: {rate: {requests: 2, per: 300}}, retry: 0});
+		const api = createClient({use: [limit({rate: {requests: 2, per: 300}})], retry: 0});
 		const times: number[] = [];
 		const t0 = performance.now();
 		await Promise.all(Array.from({length: 5}, () => api.get(at('/ok'), {hooks: {afterResponse: [() => {
@@ -42,7 +42,7 @@ describe('limits', () => {
 	});
 
 	it('a queued request that is aborted leaves the queue at once', async () => {
-		const api = createClient({limit: {concurrency: 1}, retry: 0});
+		const api = createClient({use: [limit({concurrency: 1})], retry: 0});
 		const first = api.get(at('/delay?ms=500')).json();
 		const controller = new AbortController();
 		const queued = api.get(at('/ok'), {signal: controller.signal}).json().catch((e: unknown) => e);
@@ -55,7 +55,7 @@ describe('limits', () => {
 	});
 
 	it('derived clients share their parent\'s limits', async () => {
-		const parent = createClient({limit: {concurrency: 1}, retry: 0, timeout: {queue: 150}});
+		const parent = createClient({use: [limit({concurrency: 1})], retry: 0, timeout: {queue: 150}});
 		const child = parent.extend({headers: {'x-child': '1'}});
 		const busy = parent.get(at('/delay?ms=500')).json();
 		const error = await child.get(at('/ok')).catch((e: unknown) => e);
@@ -68,7 +68,7 @@ describe('breaker', () => {
 	it('opens after consecutive failures, refuses without traffic, probes after the cooldown, closes on success', async () => {
 		const events: BreakerEvent[] = [];
 		const id = uid('breaker');
-		const api = createClient({retry: 0, breaker: {failures: 3, cooldown: 300, probes: 1}, on: {breaker: (e) => events.push(e)}});
+		const api = createClient({retry: 0, use: [breaker({failures: 3, cooldown: 300, probes: 1})], on: {breaker: (e) => events.push(e)}});
 		const url = at(`/flaky?id=${id}&fail=4&status=503`);
 		for (let i = 0; i < 3; i++) expect(await api.get(url).catch((e: unknown) => e)).toMatchObject({kind: 'http', status: 503});
 		const refused = await api.get(url).catch((e: unknown) => e);
@@ -91,7 +91,7 @@ describe('breaker', () => {
 	});
 
 	it('4xx answers and decode failures do not count; network errors and attempt timeouts do', async () => {
-		const api = createClient({retry: 0, breaker: {failures: 2, cooldown: 10_000}, timeout: {headers: 100}});
+		const api = createClient({retry: 0, use: [breaker({failures: 2, cooldown: 10_000})], timeout: {headers: 100}});
 		for (let i = 0; i < 3; i++) await api.get(at('/status/404')).catch(() => {});
 		await api.get(at('/bad-json')).json().catch(() => {});
 		expect(await api.get(at('/ok')).json()).toEqual({ok: true});

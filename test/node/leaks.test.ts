@@ -48,7 +48,7 @@ describe('no leak', () => {
 });
 
 describe('process exit', () => {
-	const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+	const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
 
 	async function runScript(source: string): Promise<{code: number | null; afterLast: number; output: string}> {
 		let lastAt = 0;

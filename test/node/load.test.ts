@@ -11,7 +11,7 @@
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runNodeChild} from '../support/child.js';
-import {createClient, isFetchError} from '../../src/index.js';
+import {createClient, isFetchError, limit} from '../../src/index.js';
 import {startFaultServer, type FaultServer} from '../fault-server/server.js';
 
 let server: FaultServer;
@@ -38,7 +38,7 @@ const HEAP_BOUND = 16 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 describe('soak', () => {
-	const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+	const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
 
 	interface SoakReport {
 		requests: number;
@@ -188,7 +188,7 @@ describe('load', () => {
 		expect(await until(() => server.inFlight === 0, 5000)).toBe(true);
 		server.resetStats();
 		const order: number[] = [];
-		const api = createClient({baseUrl: server.url, retry: 0, limit: {perHost: 4}, timeout: {total: 120_000}, on: {request: ({request}) => {
+		const api = createClient({baseUrl: server.url, retry: 0, use: [limit({perHost: 4})], timeout: {total: 120_000}, on: {request: ({request}) => {
 			order.push(Number(new URL(request.url).searchParams.get('n')));
 		}}});
 		const t0 = now();
@@ -221,7 +221,7 @@ describe('load', () => {
 		const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 		// The fastest of 5: another test file busy on the other core only ever makes a sample slower.
 		const fastest = (values: number[]) => Math.min(...values);
-		const api = createClient({baseUrl: server.url, retry: 0, limit: {perHost: 1}, timeout: {total: 120_000, headers: 120_000}});
+		const api = createClient({baseUrl: server.url, retry: 0, use: [limit({perHost: 1})], timeout: {total: 120_000, headers: 120_000}});
 		const holder = api.get('stall-before-headers').catch(() => {});
 		const all: Array<Promise<unknown>> = [];
 		const add = async (count: number) => {

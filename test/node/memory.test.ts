@@ -8,7 +8,7 @@ import {at} from '../support/fault.js';
 import {runNodeChild} from '../support/child.js';
 
 const MiB = 1024 * 1024;
-const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
 
 async function growthOf(path: string, size: number): Promise<{growth: number; ok: boolean}> {
 	const {code, stdout, stderr} = await runNodeChild(`

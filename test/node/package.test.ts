@@ -58,8 +58,9 @@ describe('the built package', () => {
 	it('declares what bundlers and npm need', () => {
 		const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Record<string, any>;
 		expect(pkg).toMatchObject({name: 'surefetch', type: 'module', sideEffects: false, engines: {node: '>=20.19'}});
-		expect(pkg.exports['.']).toEqual({types: './dist/index.d.ts', default: './dist/index.js'});
-		expect(pkg.exports['./node']).toEqual({types: './dist/node.d.ts', node: './dist/node.js'});
+		// Node (and Bun, Deno) get the build with the Node error table; browsers and workers the one without.
+		expect(pkg.exports['.']).toEqual({types: './dist/index.d.ts', node: './dist/node/index.js', default: './dist/index.js'});
+		expect(pkg.exports['./node']).toEqual({types: './dist/node/node.d.ts', node: './dist/node/node.js'});
 		expect(pkg.peerDependenciesMeta.undici.optional).toBe(true);
 		expect(pkg.dependencies.ky).toBe('^2.1.0');
 		const ky = JSON.parse(readFileSync(new URL('../../node_modules/ky/package.json', import.meta.url), 'utf8')) as {version: string};

@@ -24,7 +24,7 @@ import {fileURLToPath} from 'node:url';
 import fc from 'fast-check';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {
-	createClient, isFetchError,
+	breaker, createClient, hedge, isFetchError, limit,
 	type Client, type DecodeReason, type FetchFailure, type NetworkCode, type RequestOptions, type SafeResult,
 } from '../../src/index.js';
 import {charsets, CHARSET_NAMES, type CharsetName} from '../fault-server/charsets.js';
@@ -221,7 +221,7 @@ function allowedFor(fault: Fault, reader: Reader, strict: boolean): Allowed {
 
 function allowedLenient(fault: Fault, reader: Reader): Allowed {
 	// Readers read (and decode) inside surefetch; `raw-read` is the caller's own response.text()
-	// (no charset, no maxBodyBytes), `raw-ignore` only waits for the headers.
+	// (no charset; maxBodyBytes still caps what its stream delivers), `raw-ignore` only waits for the headers.
 	const as = reader.replace(/^late-/, '') as 'json' | 'text' | 'bytes' | 'raw-read' | 'raw-ignore';
 	const decodes = as === 'json' || as === 'text' || as === 'bytes';
 	switch (fault.name) {
@@ -271,7 +271,7 @@ function allowedLenient(fault: Fault, reader: Reader): Allowed {
 			return as === 'json' && fault.status === 200 ? allow(false, {decode: ['json']}) : allow(true);
 		case 'too-large': // maxBodyBytes (<= 1 KiB) is below the body (>= 2 KiB)
 		case 'gzip-bomb': // 1 MiB once inflated, maxBodyBytes <= 512 KiB
-			return decodes ? allow(false, {decode: ['too-large']}) : allow(true);
+			return decodes || as === 'raw-read' ? allow(false, {decode: ['too-large']}) : allow(true);
 		case 'charset': {
 			const fixture = charsets[fault.charset];
 			if (as === 'json') {
@@ -476,7 +476,6 @@ async function runRequest(state: RunState, plan: RequestPlan, index: number): Pr
 	const options: RequestOptions = {
 		timeout: plan.timeout,
 		retry: {limit: plan.retry.limit, delay: () => plan.retry.delay},
-		hedge: plan.hedge ?? false,
 	};
 	if (plan.fault.name === 'too-large' || plan.fault.name === 'gzip-bomb') options.maxBodyBytes = plan.fault.maxBodyBytes;
 	if (plan.strict) options.decode = {json: 'strict'};
@@ -501,7 +500,9 @@ async function runRequest(state: RunState, plan: RequestPlan, index: number): Pr
 	let settled: Settled;
 	let problem: string | undefined;
 	try {
-		settled = await (plan.safe ? viaSafe : viaClient)(state.client, plan, url, options);
+		// A hedged request: a derived client (same lifecycle, limits and breaker) that also hedges.
+		const client = plan.hedge ? state.client.extend({use: [hedge(plan.hedge)]}) : state.client;
+		settled = await (plan.safe ? viaSafe : viaClient)(client, plan, url, options);
 	} catch (error) {
 		// Only viaSafe throws (SafeRejected): the safe client rejected, which it must never do.
 		const raw = error instanceof SafeRejected ? error.error : error;
@@ -607,8 +608,7 @@ async function runSchedule(run: RunPlan, tally: Tally): Promise<void> {
 	const longLived = new AbortController();
 	const client = createClient({
 		signal: lifetime.signal,
-		...(run.limit ? {limit: run.limit} : {}),
-		...(run.breaker ? {breaker: run.breaker} : {}),
+		use: [...(run.limit ? [limit(run.limit)] : []), ...(run.breaker ? [breaker(run.breaker)] : [])],
 		baseUrl: server.url,
 	});
 	const state: RunState = {
@@ -769,7 +769,7 @@ async function runLimits(plan: LimitPlan, tally: Tally & {maxSeen: number}): Pro
 		baseUrl: server.url,
 		retry: 0,
 		timeout: {total: 20_000},
-		limit: {concurrency: plan.concurrency, ...(plan.perHost ? {perHost: plan.perHost} : {}), ...(plan.rate ? {rate: plan.rate} : {})},
+		use: [limit({concurrency: plan.concurrency, ...(plan.perHost ? {perHost: plan.perHost} : {}), ...(plan.rate ? {rate: plan.rate} : {})})],
 		on: {request: ({request, attempt}) => {
 			if (attempt === 1) dispatched.push({index: Number(new URL(request.url).searchParams.get('n')), at: now()});
 		}},

@@ -15,7 +15,7 @@ async function runChild(source: string): Promise<string> {
 
 describe('security', () => {
 	it('a gzip bomb (512 MiB inflated) ends as DecodeError too-large without the process growing past the cap', async () => {
-		const dist = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+		const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
 		const out = await runChild(`
 			import {createClient} from ${JSON.stringify(dist)};
 			const api = createClient({retry: 0, maxBodyBytes: 8 * 1024 * 1024});

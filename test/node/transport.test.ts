@@ -7,7 +7,7 @@ import zlib from 'node:zlib';
 import {fetch as undiciFetch} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createClient} from '../../src/index.js';
-import {BodyTooLarge, directBody, readAllBytes, type DirectBody} from '../../src/body.js';
+import {BodyTooLarge, directBody, readWhole, type DirectBody} from '../../src/body.js';
 import {DeadlineReason, IdleWatch, SignalNode} from '../../src/deadlines.js';
 import {createNodeTransport} from '../../src/node/index.js';
 import {TLS_CERT} from '../fault-server/server.js';
@@ -312,7 +312,7 @@ async function readDirect(response: Response): Promise<Uint8Array[]> {
 describe('surefetch/node: the direct body and the stream are one body', () => {
 	const transport = createNodeTransport();
 	afterAll(() => transport.close());
-	// readAllBytes with the response uses the direct reader; without it, the stream.
+	// readWhole uses the direct reader a Response offers; given only the body and headers, the stream.
 	const read = async (path: string, useDirect: boolean, limit: number | false = false, idleMs?: number) => {
 		const node = new SignalNode();
 		const response = await transport(at(path), {signal: node.signal});
@@ -320,7 +320,8 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 		const direct = (response as {[directBody]?: DirectBody})[directBody];
 		expect(direct, 'a fresh response offers its source').toBeDefined();
 		try {
-			return {response, bytes: await readAllBytes(response.body, limit, idle, useDirect ? response : undefined)};
+			const source = useDirect ? response : {body: response.body, headers: response.headers} as Response;
+			return {response, bytes: await readWhole(source, limit, node, idle)};
 		} finally {
 			node.release();
 		}
@@ -399,7 +400,7 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 	it('a Response dropped unread releases its request when collected, as with fetch', async () => {
 		const group = uid('dropped');
 		// The built package (test/run.mjs builds before the suite): a child Node 20 cannot load .ts.
-		const transportModule = new URL('../../dist/node.js', import.meta.url).href;
+		const transportModule = new URL('../../dist/node/node.js', import.meta.url).href;
 		const result = await runNodeChild(`
 			const {createNodeTransport} = await import(${JSON.stringify(transportModule)});
 			const transport = createNodeTransport();

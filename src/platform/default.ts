@@ -1,0 +1,7 @@
+// Browsers and workers: no Node error table, no Buffer (see ./node.ts).
+import type {Verdict} from '../classify.js';
+
+export const codes: Record<string, Verdict> = {};
+export const prefixes: Array<[string, Verdict]> = [];
+export const names: Record<string, Verdict> = {};
+export const utf8 = (_view: Uint8Array): string | undefined => undefined;

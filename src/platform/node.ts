@@ -1,0 +1,59 @@
+// What only Node-like runtimes need (Node, and Bun and Deno, which resolve the `node` export
+// condition): the error codes of Node, undici, Bun and Deno's node layer, and a faster UTF-8 path
+// on Buffer. Browsers and workers load ./default.ts instead (package.json "imports": #platform).
+
+import {Buffer, isUtf8} from 'node:buffer';
+import type {Verdict} from '../classify.js';
+
+const net = (code: string): Verdict => ['network', code] as Verdict;
+const late = (phase: string): Verdict => ['timeout', phase] as Verdict;
+
+/** Exact `code` values along an error's cause chain. */
+export const codes: Record<string, Verdict> = {
+	UND_ERR_CONNECT_TIMEOUT: late('connect'),
+	ETIMEDOUT: late('connect'),
+	UND_ERR_HEADERS_TIMEOUT: late('headers'),
+	UND_ERR_BODY_TIMEOUT: late('idle'),
+	ENOTFOUND: net('dns'),
+	EAI_AGAIN: net('dns'),
+	ECONNREFUSED: net('refused'),
+	ECONNRESET: net('reset'),
+	EPIPE: net('reset'),
+	UND_ERR_SOCKET: net('reset'),
+	UND_ERR_CLOSED: net('reset'),
+	EHOSTUNREACH: net('unreachable'),
+	ENETUNREACH: net('unreachable'),
+	DEPTH_ZERO_SELF_SIGNED_CERT: net('tls'),
+	SELF_SIGNED_CERT_IN_CHAIN: net('tls'),
+	UNABLE_TO_VERIFY_LEAF_SIGNATURE: net('tls'),
+	UNABLE_TO_GET_ISSUER_CERT_LOCALLY: net('tls'),
+	UND_ERR_RES_CONTENT_LENGTH_MISMATCH: net('protocol'),
+	UND_ERR_REQ_CONTENT_LENGTH_MISMATCH: net('protocol'),
+	Z_DATA_ERROR: net('protocol'),
+	Z_BUF_ERROR: net('protocol'),
+	ERR_INVALID_HTTP_RESPONSE: net('protocol'),
+	UND_ERR_PRX_TLS: net('proxy'),
+};
+
+/** Code prefixes of families too large to list. */
+export const prefixes: Array<[string, Verdict]> = [
+	['CERT_', net('tls')],
+	['ERR_TLS_', net('tls')],
+	['ERR_SSL_', net('tls')],
+	['HPE_', net('protocol')], // llhttp
+];
+
+/** Error names, for errors whose code a version dropped (undici 7's HTTPParserError). */
+export const names: Record<string, Verdict> = {
+	HTTPParserError: net('protocol'),
+	ConnectTimeoutError: late('connect'),
+	HeadersTimeoutError: late('headers'),
+	BodyTimeoutError: late('idle'),
+	ResponseContentLengthMismatchError: net('protocol'),
+};
+
+// Valid UTF-8 only (simdutf checks 10 MB in ~0.6 ms), so the text is exactly TextDecoder's; up to
+// 2x faster than a fatal TextDecoder on Node 24.
+export function utf8(view: Uint8Array): string | undefined {
+	return view.byteLength > 4096 && isUtf8(view) ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8') : undefined;
+}
