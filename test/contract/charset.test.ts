@@ -72,6 +72,16 @@ describe('charset: .json() and .text() decode what the server sent', () => {
 		expect(() => createClient({decode: {encoding: 'x-klingon'}})).toThrow(/decode\.encoding \("x-klingon"\)/);
 	});
 
+	it('the charset is found by the WHATWG rules: a quoted value does not count, the last valid line wins', async () => {
+		const api = createClient();
+		const quoted = encodeURIComponent('text/plain; foo="x;charset=utf-8;"; charset=gbk');
+		expect(await api.get(at(`/charset/gbk?as=text&ct=${quoted}`)).text()).toBe(charsets.gbk.text);
+		const lines = ['application/json; charset=utf-8', 'application/json; charset=gbk'].map((line) => `ct=${encodeURIComponent(line)}`).join('&');
+		expect(await api.get(at(`/charset/gbk?as=json&${lines}`)).json()).toEqual(charsets.gbk.json);
+		const inherit = ['text/plain; charset=gbk', 'text/plain'].map((line) => `ct=${encodeURIComponent(line)}`).join('&');
+		expect(await api.get(at(`/charset/gbk?as=text&${inherit}`)).text()).toBe(charsets.gbk.text);
+	});
+
 	it('.bytes(), .arrayBuffer() and .blob() give the raw body', async () => {
 		const fixture = charsets.gbk;
 		expect(await api.get(at('/charset/gbk?as=text')).bytes()).toEqual(fixture.bytes.text);

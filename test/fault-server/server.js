@@ -32,7 +32,7 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { createGzip } from 'node:zlib';
+import { createGzip, gzipSync } from 'node:zlib';
 import { CHARSET_NAMES, charsets, contentTypeOf } from './charsets.js';
 
 const KiB = 1024;
@@ -343,17 +343,35 @@ function enumParam(query, name, allowed) {
 
 /**
  * `?retryAfter=S` -> `Retry-After: S` (sent verbatim, so invalid values can be tested too);
- * with `&retryAfterDate=1` the header is the HTTP-date S seconds from now instead.
+ * with `&retryAfterDate=1` (or `imf`, `rfc850`, `asctime`) the header is the HTTP-date S seconds
+ * from now in that format instead; `&retryHeader=NAME` sends it under another name (RateLimit-Reset, ...).
  */
 function retryAfterHeaders(query) {
   const value = query.get('retryAfter');
   if (value === null) return {};
-  if (query.get('retryAfterDate') !== '1') return { 'Retry-After': value };
+  const name = query.get('retryHeader') ?? 'Retry-After';
+  const format = query.get('retryAfterDate');
+  if (format === null) return { [name]: value };
   const seconds = Number(value);
-  if (!Number.isFinite(seconds)) throw new ParamError(`?retryAfter= must be a number with retryAfterDate=1`);
+  if (!Number.isFinite(seconds)) throw new ParamError(`?retryAfter= must be a number with retryAfterDate`);
   // HTTP-dates have whole seconds: round up so the client never waits less than asked.
-  const at = Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000;
-  return { 'Retry-After': new Date(at).toUTCString() };
+  const at = new Date(Math.ceil((Date.now() + seconds * 1000) / 1000) * 1000);
+  return { [name]: httpDate(at, enumParam(query, 'retryAfterDate', ['1', 'imf', 'rfc850', 'asctime'])) };
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const LONG_DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** An HTTP-date in one of its three formats (RFC 9110 5.6.7), always GMT. */
+export function httpDate(date, format = 'imf') {
+  const two = (n) => String(n).padStart(2, '0');
+  const time = `${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())}`;
+  const day = date.getUTCDate();
+  const month = MONTHS[date.getUTCMonth()];
+  if (format === 'rfc850') return `${LONG_DAYS[date.getUTCDay()]}, ${two(day)}-${month}-${two(date.getUTCFullYear() % 100)} ${time} GMT`;
+  if (format === 'asctime') return `${DAYS[date.getUTCDay()]} ${month} ${String(day).padStart(2, ' ')} ${time} ${date.getUTCFullYear()}`;
+  return date.toUTCString();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,12 +580,14 @@ export const ROUTES = Object.freeze([
   route('/bad-chunk', 'Transfer-Encoding: chunked with an invalid chunk size line "zz"', badChunk),
   route('/bad-gzip', 'Content-Encoding: gzip, the body is not gzip; ?partial=1: gzip header + garbage', badGzip),
   route('/malformed-status', 'status line "HTTP/1.1 abc Nope"', malformedStatus),
+  route('/status-line', 'status line "HTTP/1.1 ?code=N (999) ?text=T (Weird)", JSON body; any 3-digit code fetch hands over', statusLine),
+  route('/gzip-late-garbage', 'Content-Encoding: gzip: a valid start, then after ?ms=N (100) bytes that are not gzip and the end', gzipLateGarbage),
   route('/redirect-loop', '302 to itself (same query), forever', redirectLoop),
   route('/redirect', 'one redirect to ?to=PATH_OR_URL (/ok); ?status=302|301|303|307|308', redirect),
   route('/gzip-bomb', 'small gzip body inflating to ?mb=N (100) MiB of {"data":"<spaces>"}', gzipBombRoute),
 
   // --- bodies that are not what they claim ---
-  route('/charset/:name', `charsets.js fixture; ?as=json|text; ?header=none: no charset; ?status=N (200)`, charset),
+  route('/charset/:name', `charsets.js fixture; ?as=json|text; ?header=none: no charset; ?ct=LINE (repeatable): these Content-Type lines instead; ?status=N (200)`, charset),
   route('/html-as-json', 'Content-Type application/json, body an HTML page', (ctx) => html(ctx, 'application/json')),
   route('/html', '200 text/html page', (ctx) => html(ctx, 'text/html; charset=utf-8')),
   route('/bad-json', 'application/json, body {"a":', ({ res }) => sendBody(res, 200, 'application/json', '{"a":')),
@@ -711,6 +731,26 @@ function malformedStatus(ctx) {
   });
 }
 
+function statusLine(ctx) {
+  const code = intParam(ctx.query, 'code', 999, 100, 999);
+  const text = ctx.query.get('text') ?? 'Weird';
+  if (!/^[\t\x20-\x7e]*$/.test(text)) throw new ParamError('?text= must be printable ASCII');
+  const body = JSON.stringify({ status: code });
+  hijack(ctx, (socket) => {
+    socket.end(rawHead(ctx, `HTTP/1.1 ${code} ${text}`, { 'Content-Type': 'application/json', 'Content-Length': body.length, Connection: 'close' }) + body);
+  });
+}
+
+/** A gzip body that decodes for a while, then fails: Node 22.23.3's fetch stream then ignores its abort. */
+const LATE_GZIP = gzipSync(Buffer.from(JSON.stringify({ data: 'x'.repeat(100_000) })));
+
+function gzipLateGarbage({ res, query, later }) {
+  const ms = intParam(query, 'ms', 100, 0, 60_000);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+  res.write(LATE_GZIP.subarray(0, 200));
+  later(ms, () => res.end(Buffer.alloc(64, 0xff)));
+}
+
 function badGzip({ res, query }) {
   const body =
     query.get('partial') === '1'
@@ -743,7 +783,9 @@ function charset({ res, query }, { name }) {
   const header = enumParam(query, 'header', ['label', 'none']);
   const code = intParam(query, 'status', 200, 200, 599); // e.g. 500: an error body in that charset
   if (code === 204 || code === 205 || code === 304) throw new ParamError(`?status=${code} cannot carry a body`);
-  sendBody(res, code, contentTypeOf(name, as, header), Buffer.from(fixture.bytes[as]));
+  // ?ct= (repeatable): the Content-Type line(s) sent instead, verbatim.
+  const lines = query.getAll('ct');
+  sendBody(res, code, lines.length === 0 ? contentTypeOf(name, as, header) : lines.length === 1 ? lines[0] : lines, Buffer.from(fixture.bytes[as]));
 }
 
 function html({ res }, contentType) {
