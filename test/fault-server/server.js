@@ -544,6 +544,7 @@ export const ROUTES = Object.freeze([
   route('/json', '200 JSON document of about ?size=N bytes (1024)', jsonOfSize),
   route('/text', '200 text/plain', plainText),
   route('/echo', '200 JSON {method,url,headers,body,bodyBytes} of the request (body up to 16 MiB)', echo),
+  route('/auth', '200 JSON {ok:true} when Authorization is "Bearer ?token=T" (fresh), else 401', auth),
   route('/status/:code', 'that status, JSON {"error":"…"}; ?ct=text/plain for text; ?retryAfter=S', status),
   route('/delay', '200 JSON after ?ms=N (1000): the headers are delayed', delay),
   route('/bytes', '?n=N (1 MiB) bytes 0,1,…,255,0,… of application/octet-stream, Content-Length set', byteStream),
@@ -621,6 +622,12 @@ function echo({ req, res }) {
     const { method, url, headers } = req;
     sendJson(res, 200, { method, url, headers, body: body.toString('utf8'), bodyBytes: body.length });
   });
+}
+
+function auth({ req, res, query }) {
+  const want = `Bearer ${query.get('token') ?? 'fresh'}`;
+  if (req.headers.authorization === want) return sendJson(res, 200, { ok: true });
+  sendJson(res, 401, { error: 'Unauthorized' }, { 'WWW-Authenticate': 'Bearer' });
 }
 
 /** `/status/:code`: JSON {"error":"<status text>"}, or `?ct=` (any non-JSON type) for a text body. */

@@ -1,0 +1,102 @@
+// Policies: factories that check their options, instances that hold their state (shared by the
+// clients they are given to), fixed stages whatever the order in `use`, derived clients running
+// their parent's policies and then their own, and the Policy interface a user writes against.
+import {describe, expect, it} from 'vitest';
+import {breaker, createClient, dedupe, hedge, limit, type Policy, type PolicyEvent} from '../../src/index.js';
+import {at, sleep, stats, uid} from '../support/fault.js';
+
+describe('factories', () => {
+	it('check their options as createClient does', () => {
+		expect(() => limit({perHost: 0})).toThrow(new RangeError('limit.perHost (0) must be a positive integer'));
+		expect(() => limit({concurrency: 1.5})).toThrow(RangeError);
+		expect(() => limit({rate: {requests: 5}} as never)).toThrow(/limit\.rate needs both requests and per/);
+		expect(() => limit({})).toThrow(TypeError);
+		expect(() => limit({burst: 1} as never)).toThrow(/limit\.burst is not an option of limit/);
+		expect(() => breaker({cooldown: -1})).toThrow(RangeError);
+		expect(() => breaker({failures: '3' as never})).toThrow(TypeError);
+		expect(() => hedge({delay: 'soon' as never})).toThrow(TypeError);
+		expect(() => hedge({} as never)).toThrow(/hedge\.delay is required/);
+		expect(() => hedge({delay: 100, max: 0})).toThrow(/hedge\.max \(0\) must be a positive integer/);
+	});
+});
+
+describe('instances hold their state', () => {
+	it('one limit given to two clients is one limit, as the server sees it', async () => {
+		const shared = limit({concurrency: 2});
+		const a = createClient({retry: 0, use: [shared]});
+		const b = createClient({retry: 0, use: [shared], headers: {'x-client': 'b'}});
+		const group = uid('shared');
+		const url = at(`/trickle?every=30&chunks=3&size=4&group=${group}`);
+		await Promise.all([a, b, a, b, a, b].map((client) => client.get(url).text()));
+		expect((await stats(undefined, group)).groupMaxInFlight).toBe(2);
+	});
+
+	it('one breaker given to two clients opens for both', async () => {
+		const shared = breaker({failures: 2, cooldown: 10_000});
+		const a = createClient({retry: 0, use: [shared]});
+		const b = createClient({retry: 0, use: [shared]});
+		await a.get(at('/status/503')).catch(() => {});
+		await b.get(at('/status/503')).catch(() => {});
+		expect(await a.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open'});
+		expect(await b.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open'});
+	});
+});
+
+describe('stages', () => {
+	it('whatever the order in `use`, a hedge never goes past the limit', async () => {
+		for (const use of [[hedge({delay: 40, max: 3}), limit({concurrency: 1})], [limit({concurrency: 1}), hedge({delay: 40, max: 3})]]) {
+			const id = uid('order');
+			const api = createClient({retry: 0, use});
+			await api.get(at(`/flaky?id=${id}&fail=1&mode=slow&ms=300`)).json();
+			expect((await stats(id)).hits).toBe(1);
+		}
+	});
+
+	it('a derived client runs its parent\'s policies, then its own; the parent is unchanged', async () => {
+		const parent = createClient({retry: 0, use: [limit({concurrency: 1})], timeout: {queue: 2000}});
+		const child = parent.extend({use: [dedupe()]});
+		const group = uid('derived');
+		const id = uid('derived-id');
+		const url = at(`/delay?ms=150&group=${group}&id=${id}`);
+		await Promise.all([child.get(url).json(), child.get(url).json(), parent.get(url).json()]);
+		expect((await stats(undefined, group)).groupMaxInFlight).toBe(1); // the parent's limit holds for the child
+		expect((await stats(id)).hits).toBe(2); // the child's two calls were one
+	});
+});
+
+describe('a policy of your own', () => {
+	it('a call policy hears the retries and the end of the call', async () => {
+		const events: PolicyEvent[] = [];
+		const spy: Policy = {name: 'spy', call(call, next) {
+			call.listen((event) => events.push(event));
+			return next();
+		}};
+		const id = uid('spy');
+		const api = createClient({retry: {limit: 2, delay: () => 10}, use: [spy]});
+		await api.get(at(`/flaky?id=${id}&fail=1&status=503`)).json();
+		expect(events.map((e) => e.type)).toEqual(['retry', 'end']);
+		expect(events[1]).toMatchObject({type: 'end', attempts: 2, status: 200});
+	});
+
+	it('an admit policy can make attempts wait (the queue deadline applies) and learns each outcome', async () => {
+		const outcomes: Array<number | string | undefined> = [];
+		const gate: Policy = {name: 'gate', admit: () => sleep(30).then(() => (outcome) => outcomes.push(outcome.error?.kind ?? outcome.status))};
+		const api = createClient({retry: 0, use: [gate]});
+		await api.get(at('/ok')).json();
+		await api.get(at('/status/404')).catch(() => {});
+		expect(outcomes).toEqual([200, 404]);
+		const slow: Policy = {name: 'slow', admit: () => sleep(1000)};
+		const queued = await createClient({retry: 0, use: [slow], timeout: {queue: 100}}).get(at('/ok')).catch((e: unknown) => e);
+		expect(queued).toMatchObject({kind: 'timeout', phase: 'queue', attempts: 0});
+	});
+
+	it('an error of its own propagates unchanged', async () => {
+		const mine = new Error('my policy');
+		const api = createClient({use: [{name: 'broken', send: () => Promise.reject(mine)}]});
+		await expect(api.get(at('/ok')).json()).rejects.toBe(mine);
+		const admitting = createClient({use: [{name: 'broken', admit: () => {
+			throw mine;
+		}}]});
+		await expect(admitting.get(at('/ok'))).rejects.toBe(mine);
+	});
+});
