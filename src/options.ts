@@ -218,7 +218,7 @@ const retryRules: Record<string, Check> = {
 	jitter: (v, name) => typeof v === 'boolean' || typeof v === 'function' || fail(name, v, 'true, false or a function'),
 	shouldRetry: isFunction,
 	retryOnTimeout: (_v, name) => {
-		throw new OptionProblem(false, `${name} is ky's: surefetch retries timeouts of phase headers, idle, attempt and connect (decide with retry.shouldRetry)`);
+		throw new OptionProblem(false, `${name} is ky's: timeouts of an attempt are retried (decide with retry.shouldRetry)`);
 	},
 };
 
@@ -248,7 +248,7 @@ const ownRules: Record<string, Check> = {
 	redact: (v, name) => checkObject(v, name, {query: listOf('string')}),
 	signal: (v, name) => v instanceof AbortSignal || fail(name, v, 'an AbortSignal'),
 	on: (v, name) => checkObject(v, name, {request: isFunction, response: isFunction, retry: isFunction, error: isFunction, breaker: isFunction}),
-	use: (v, name) => (Array.isArray(v) && v.every(isPolicy)) || fail(name, v, 'an array of policies (limit(), breaker(), hedge(), dedupe(), otel() or your own Policy)'),
+	use: (v, name) => (Array.isArray(v) && v.every(isPolicy)) || fail(name, v, 'an array of policies'),
 };
 
 function isPolicy(p: unknown): boolean {
@@ -257,12 +257,10 @@ function isPolicy(p: unknown): boolean {
 
 /** Options that are gone, and what to write instead. */
 const moved: Record<string, string> = {
-	limit: 'limit is a policy now: createClient({use: [limit({...})]}), with `import {limit} from \'surefetch\'`',
-	breaker: 'breaker is a policy now: createClient({use: [breaker({...})]}), with `import {breaker} from \'surefetch\'`',
-	hedge: 'hedge is a policy now: createClient({use: [hedge({delay})]}), with `import {hedge} from \'surefetch\'`',
-	prefixUrl: 'prefixUrl was renamed prefix in ky 2 (and baseUrl was added): use one of those',
-	totalTimeout: 'totalTimeout is ky\'s: in surefetch use timeout.total',
+	prefixUrl: 'prefixUrl is ky 1\'s: use prefix or baseUrl',
+	totalTimeout: 'totalTimeout is ky\'s: use timeout.total',
 };
+for (const policy of ['limit', 'breaker', 'hedge']) moved[policy] = `${policy} is a policy now: createClient({use: [${policy}({...})]})`;
 
 /** Validates the options surefetch owns. Throws OptionProblem. */
 export function validateOptions(options: unknown, level: 'client' | 'extend' | 'request'): void {
@@ -272,14 +270,13 @@ export function validateOptions(options: unknown, level: 'client' | 'extend' | '
 		const value = unwrap(options[key]);
 		if (value === undefined || unsafeKeys.includes(key)) continue;
 		if (Object.hasOwn(moved, key)) throw new OptionProblem(false, moved[key]!);
-		if (level === 'request' && (key === 'use' || key === 'on' || key === 'redact')) throw new OptionProblem(false, `${key} is a client option: set it in createClient() or extend(), not per request`);
-		if (level === 'extend' && key === 'signal') throw new OptionProblem(false, 'signal cannot be changed by extend(): a derived client shares its parent\'s lifecycle');
+		if ((level === 'request' && (key === 'use' || key === 'on' || key === 'redact')) || (level === 'extend' && key === 'signal')) throw new OptionProblem(false, `${key} cannot be set ${level === 'extend' ? 'by extend() (a derived client shares its parent\'s lifecycle)' : 'per request: it is a client option'}`);
 		if (Object.hasOwn(ownRules, key)) ownRules[key]!(value, key);
 	}
 	const transport = unwrap(options.fetch);
 	const timeout = unwrap(options.timeout) as TimeoutOptions | undefined;
 	if (typeof timeout?.connect === 'number' && !(transport as Record<symbol, unknown> | undefined)?.[connectPhaseSupport]) {
-		throw new OptionProblem(false, 'timeout.connect needs a transport that sees the connection: pass `fetch: createNodeTransport()` from \'surefetch/node\' (global fetch cannot time the connect phase)');
+		throw new OptionProblem(false, 'timeout.connect needs fetch: createNodeTransport() from \'surefetch/node\' (fetch cannot see the connection)');
 	}
 }
 

@@ -50,12 +50,11 @@ export function limit(options: LimitOptions): Policy {
 	if (options.concurrency === undefined && options.perHost === undefined && options.rate === undefined) {
 		throw new OptionProblem(false, 'limit needs concurrency, perHost or rate').toError();
 	}
-	return new Limit(options);
+	return Object.assign(new Limit(options), {[stage]: 2});
 }
 
 class Limit implements Policy {
 	readonly name = 'limit';
-	readonly [stage] = 2;
 	private readonly concurrency: number;
 	private readonly perHost: number;
 	private readonly rate: {requests: number; per: number} | undefined;

@@ -19,7 +19,7 @@ export const DESCRIPTIONS = {
 	fetch: 'global `fetch` (Node\'s bundled undici): `(await fetch(url)).json()` / `.bytes()`',
 	ky: 'ky 2.1.0 defaults: `ky.get(url).json()` / `.bytes()`',
 	surefetch: 'surefetch (dist/) `createClient()` defaults: `api.get(url).json()` / `.bytes()`',
-	'surefetch-full': 'surefetch with `limit` {concurrency 256, perHost 128, rate 100000/s}, `breaker: true` and all five `on` listeners (none of them binding)',
+	'surefetch-full': 'surefetch with `use: [limit({concurrency 256, perHost 128, rate 100000/s}), breaker()]` and all five `on` listeners (none of them binding)',
 	'surefetch-node': 'surefetch defaults over `createNodeTransport()` (surefetch/node: npm undici 7 Agent, dispatched directly)',
 	ofetch: 'ofetch defaults: `ofetch(url)` / `{responseType: \'arrayBuffer\'}`',
 	axios: 'axios defaults (Node http adapter): `axios.get(url)` / `{responseType: \'arraybuffer\'}`',
@@ -67,15 +67,15 @@ export async function loadClient(name, options = {}) {
 		case 'surefetch-full':
 		case 'surefetch-node': {
 			const dist = distOf(options);
-			const {createClient} = await import(new URL('index.js', dist).href);
+			// Node resolves the package's `node` build: dist/node/.
+			const {createClient, limit, breaker} = await import(new URL('node/index.js', dist).href);
 			const clientOptions = {};
 			if (options.maxBodyBytes !== undefined) clientOptions.maxBodyBytes = options.maxBodyBytes;
 			let transport;
 			if (name === 'surefetch-full') {
 				const events = {request: 0, response: 0, retry: 0, error: 0, breaker: 0};
 				Object.assign(clientOptions, {
-					limit: {concurrency: 256, perHost: 128, rate: {requests: 100_000, per: 1_000}},
-					breaker: true,
+					use: [limit({concurrency: 256, perHost: 128, rate: {requests: 100_000, per: 1_000}}), breaker()],
 					on: {
 						request: () => void events.request++,
 						response: () => void events.response++,
@@ -86,7 +86,7 @@ export async function loadClient(name, options = {}) {
 				});
 			}
 			if (name === 'surefetch-node') {
-				const {createNodeTransport} = await import(new URL('node.js', dist).href);
+				const {createNodeTransport} = await import(new URL('node/node.js', dist).href);
 				transport = createNodeTransport();
 				clientOptions.fetch = transport;
 			}

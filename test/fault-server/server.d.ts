@@ -67,3 +67,6 @@ export const ROUTES: readonly FaultRoute[];
 
 /** The self-signed certificate of the TLS listener (PEM). */
 export const TLS_CERT: string;
+
+/** An HTTP-date in one of its three formats (RFC 9110), always GMT. */
+export function httpDate(date: Date, format?: 'imf' | '1' | 'rfc850' | 'asctime'): string;
