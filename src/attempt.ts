@@ -68,7 +68,7 @@ export class Attempt implements AttemptContext {
 	#dispatchedAt = 0;
 	#headersAt = 0;
 	#endedAt = 0;
-	#dones: Array<(outcome: Outcome) => void> = [];
+	#dones: Array<(outcome: Outcome) => void> | undefined;
 	#finished = false;
 	#origin: string | undefined;
 
@@ -107,7 +107,7 @@ export class Attempt implements AttemptContext {
 		this.#endedAt = now();
 		const outcome: Outcome = this.node.reason instanceof GivenUp ? {} : {status: this.status, error: isFetchError(error) ? error : undefined};
 		this.node.release();
-		for (const done of this.#dones) done(outcome);
+		if (this.#dones) for (const done of this.#dones) done(outcome);
 	}
 
 	/** A raw error of this attempt -> the union; the attempt is over. */
@@ -144,7 +144,7 @@ export class Attempt implements AttemptContext {
 					node.disarm('queue');
 				}
 				if (admission === false) throw this.hedge ? new Declined() : new TypeError(`the policy "${policy.name}" declined an attempt that is not a hedge`);
-				if (typeof admission === 'function') this.#dones.push(admission);
+				if (typeof admission === 'function') (this.#dones ??= []).push(admission);
 			}
 			// Aborted while a slot was being handed over (close() aborts requests one by one).
 			if (node.aborted) throw node.reason;
@@ -159,21 +159,27 @@ export class Attempt implements AttemptContext {
 		op.queueMs += this.#dispatchedAt - this.#queuedAt;
 		this.number = ++op.attempts;
 		const {listeners} = op.client;
-		emit(listeners?.request, {request: op.request, attempt: this.number});
+		if (listeners?.request) emit(listeners.request, {request: op.request, attempt: this.number});
 		node.arm('headers', deadlines.headers);
 		node.arm('attempt', deadlines.attempt);
 		const {signal} = node;
 		// A custom fetch that reads only its Request argument still sees this attempt's abort.
 		const custom = fetch && !(fetch as unknown as Record<symbol, unknown>)[ourTransport];
 		try {
-			const response = await race(node, new Promise<Response>((resolve) => resolve((fetch ?? globalThis.fetch)(custom ? new Request(request, {signal}) : request, {
-				...init,
-				// A hedge must not wait behind the attempt it hedges: browsers hold identical GETs behind one cache entry.
-				...(this.hedge && request.cache === 'default' && {cache: 'no-store'}),
-				// The connect deadline is run by a transport that sees the connection (surefetch/node).
-				...(deadlines.connect && {[connectDeadline]: deadlines.connect}),
-				signal,
-			}))), (late) => cancelBody(late?.body));
+			let pending: Promise<Response>;
+			try {
+				pending = (fetch ?? globalThis.fetch)(custom ? new Request(request, {signal}) : request, {
+					...init,
+					// A hedge must not wait behind the attempt it hedges: browsers hold identical GETs behind one cache entry.
+					...(this.hedge && request.cache === 'default' && {cache: 'no-store'}),
+					// The connect deadline is run by a transport that sees the connection (surefetch/node).
+					...(deadlines.connect && {[connectDeadline]: deadlines.connect}),
+					signal,
+				});
+			} catch (error) {
+				pending = Promise.reject(error);
+			}
+			const response = await race(node, pending, (late) => cancelBody(late?.body));
 			this.#headersAt = now();
 			node.disarm('headers');
 			this.status = response.status;
@@ -288,6 +294,9 @@ const replayable = (bytes: Uint8Array): BodyInit => (bytes.byteLength <= 65_536 
 	},
 }));
 
+/** Statuses that never carry a body (Chromium still hands an empty stream for some of them). */
+const nullBodyStatuses = [101, 103, 204, 205, 304];
+
 /**
  * The body of a try's response. `attempt` is the physical attempt when the try is one (no `send`
  * policies): its node, idle deadline and end are the body's. Otherwise the attempt behind the
@@ -297,8 +306,7 @@ async function handleBody(op: Call, attempt: Attempt | undefined, response: Resp
 	const {body, status} = response;
 	const {config} = op;
 	const done = (error?: unknown) => attempt?.finish(error);
-	// Statuses that never carry a body (Chromium still hands an empty stream for some of them).
-	if (!body || [101, 103, 204, 205, 304].includes(status)) {
+	if (!body || nullBodyStatuses.includes(status)) {
 		cancelBody(body);
 		done();
 		return response;

@@ -40,7 +40,7 @@ export interface DirectBody {
 const empty = new Uint8Array(0);
 /** Bodies larger than this with an exact Content-Length are copied into one buffer as they come. */
 const preallocateFrom = 256 * 1024;
-/** Chunks smaller than this are copied together, so a body of tiny chunks keeps no object per chunk. */
+/** Chunks smaller than this are copied together once a body has more than a few. */
 const small = 4096;
 
 /**
@@ -78,8 +78,14 @@ export function readWhole(response: Response, limit: number | false, node: Signa
 	}
 	// Copied into one buffer when the length is known exactly: the body once in memory, not twice.
 	const exact = declared !== undefined && declared > preallocateFrom && isExact(response.headers) ? allocate(declared) : undefined;
-	const off = node.watch(cancel);
-	return race(node, collect(read, cancel, limit, idle, exact)).finally(off);
+	// One watcher for the whole read: an abort rejects at once and cancels the body in the background.
+	return new Promise<Uint8Array>((resolve, reject) => {
+		const off = node.watch((reason) => {
+			cancel(reason);
+			reject(reason);
+		});
+		collect(read, cancel, limit, idle, exact).then((bytes) => off() && resolve(bytes), (error: unknown) => off() && reject(error));
+	});
 }
 
 async function collect(read: () => Promise<Uint8Array | undefined>, cancel: () => void, limit: number | false, idle: IdleWatch | undefined, whole: Uint8Array | undefined): Promise<Uint8Array> {
@@ -109,7 +115,8 @@ async function collect(read: () => Promise<Uint8Array | undefined>, cancel: () =
 				// More than promised (a transport that does not enforce Content-Length): keep the rest apart.
 				chunks.push(whole.subarray(0, size), value);
 				whole = undefined;
-			} else if (value.byteLength < small) {
+			} else if (value.byteLength < small && chunks.length > 7) {
+				// Past a few chunks, small ones are copied together: a body of tiny chunks keeps no object per chunk.
 				if (pending && used + value.byteLength > pending.byteLength) flush();
 				pending ??= new Uint8Array(16 * small);
 				pending.set(value, used);

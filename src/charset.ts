@@ -4,7 +4,7 @@
 // and of several Content-Type values the last valid one wins. Decoding is the runtime's
 // TextDecoder: no decoding tables are bundled.
 
-import {utf8} from '#platform';
+import {utf8 as nodeUtf8} from '#platform';
 
 export interface MediaType {
 	/** `type/subtype`, lower-cased; '' when there is no valid Content-Type. */
@@ -132,11 +132,13 @@ export function sniffBom(bytes: Uint8Array): ResolvedCharset | undefined {
 	return undefined;
 }
 
+const utf8: ResolvedCharset = {label: 'utf-8', skip: 0};
+
 export function resolveCharset(bytes: Uint8Array, headerCharset: string | undefined, forced: string | undefined): ResolvedCharset {
 	const bom = sniffBom(bytes);
 	// A forced encoding still skips a BOM of that same encoding, as TextDecoder would.
 	if (forced) return {label: forced, skip: bom && normalizeLabel(forced) === bom.label ? bom.skip : 0};
-	return bom ?? {label: headerCharset || 'utf-8', skip: 0};
+	return bom ?? (headerCharset ? {label: headerCharset, skip: 0} : utf8);
 }
 
 // Decoders are stateless without `stream`, so one per (label, fatal) is reused. Labels come from
@@ -174,7 +176,7 @@ export function decodeBytes(bytes: Uint8Array, charset: ResolvedCharset, fatal: 
 	if (!decoder) return new CharsetFailure('unknown-label', charset.label);
 	const view = charset.skip ? bytes.subarray(charset.skip) : bytes;
 	try {
-		return (decoder.encoding === 'utf-8' && utf8(view)) || decoder.decode(view);
+		return (decoder.encoding === 'utf-8' && nodeUtf8(view)) || decoder.decode(view);
 	} catch {
 		return new CharsetFailure('invalid-bytes', decoder.encoding);
 	}

@@ -163,20 +163,24 @@ function start(view: ClientView, method: string | undefined, input: Input, optio
 	return new Operation(view, config, input, kyOptions, options?.signal);
 }
 
-function withReaders(op: Operation): ResponsePromise {
-	const promise = op.promise as ResponsePromise;
-	for (const kind of readers) {
-		(promise as unknown as Record<string, unknown>)[kind] = (schema?: unknown) => {
-			// Before dispatch, this tells the attempt to read the body itself (and retry body failures).
-			op.reader ??= kind;
-			if (schema !== undefined && (kind !== 'json' || !isStandardSchema(schema))) {
-				// The response promise itself is still observed, so nothing is reported as unhandled.
-				op.promise.catch(() => {});
-				return Promise.reject(op.invalid('option', undefined, '.json(schema) takes a Standard Schema (an object with a ~standard.validate function)'));
-			}
-			return read(op, kind, schema as StandardSchemaV1 | undefined);
-		};
+/** The operation behind a ResponsePromise: its readers are shared functions, not five closures per call. */
+const operation = Symbol('surefetch.operation');
+
+const readerMethods = Object.fromEntries(readers.map((kind) => [kind, function (this: Promise<Response>, schema?: unknown) {
+	const op = (this as unknown as {[operation]: Operation})[operation];
+	// Before dispatch, this tells the attempt to read the body itself (and retry body failures).
+	op.reader ??= kind;
+	if (schema !== undefined && (kind !== 'json' || !isStandardSchema(schema))) {
+		// The response promise itself is still observed, so nothing is reported as unhandled.
+		op.promise.catch(() => {});
+		return Promise.reject(op.invalid('option', undefined, '.json(schema) takes a Standard Schema (an object with a ~standard.validate function)'));
 	}
+	return read(op, kind, schema as StandardSchemaV1 | undefined);
+}]));
+
+function withReaders(op: Operation): ResponsePromise {
+	const promise = Object.assign(op.promise, readerMethods) as unknown as ResponsePromise & {[operation]: Operation};
+	promise[operation] = op;
 	return promise;
 }
 
@@ -197,7 +201,7 @@ function toSafe(promise: ResponsePromise): SafeResponsePromise {
 	// rejection reaches them there, so this one must not also be reported as unhandled.
 	safe.catch(() => {});
 	for (const kind of readers) {
-		(safe as unknown as Record<string, unknown>)[kind] = (schema?: StandardSchemaV1) => settle((promise[kind] as (s?: StandardSchemaV1) => Promise<unknown>)(schema));
+		(safe as unknown as Record<string, unknown>)[kind] = (schema?: StandardSchemaV1) => settle((promise as unknown as Record<string, (s?: StandardSchemaV1) => Promise<unknown>>)[kind]!(schema));
 	}
 	return safe;
 }

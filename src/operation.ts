@@ -5,7 +5,7 @@
 import type {KyInstance} from 'ky';
 import {delay} from 'abort-controller-x';
 import {classify, fromAbortReason} from './classify.js';
-import {CallerAbort, linkSignal, now, startTimer, unlinkSignal, type LinkTarget, type SignalNode} from './deadlines.js';
+import {after, CallerAbort, cancel, linkSignal, now, unlinkSignal, type Due, type LinkTarget, type SignalNode} from './deadlines.js';
 import {
 	HttpError, InvalidRequestError, isFetchError, TimeoutError,
 	type FailureContext, type FetchFailure, type InvalidReason, type RequestInfo,
@@ -68,7 +68,9 @@ export class Operation implements LinkTarget, CallContext {
 	attempts = 0;
 	reader: ReaderKind | undefined = undefined;
 	method: string;
-	url: string;
+	/** The URL for messages: described from the input until ky's Request gives the exact one. */
+	#url: string | undefined;
+	#describe: [unknown, unknown, unknown];
 	/** The request of the latest try (the Idempotency-Key rule). */
 	lastRequest: Request | undefined = undefined;
 	/** The response handed to the caller, once known. */
@@ -108,7 +110,7 @@ export class Operation implements LinkTarget, CallContext {
 		this.config = config;
 		const k = kyOptions as {method?: unknown; prefix?: unknown; baseUrl?: unknown; parseJson?: ParseJson; throwHttpErrors?: Operation['throwHttpErrors']; onDownloadProgress?: unknown};
 		this.method = typeof k.method === 'string' ? k.method.toUpperCase() : input instanceof Request ? input.method : 'GET';
-		this.url = describeInput(input, k.prefix ?? client.prefix, k.baseUrl ?? client.baseUrl);
+		this.#describe = [input, k.prefix ?? client.prefix, k.baseUrl ?? client.baseUrl];
 		this.parseJson = k.parseJson ?? client.parseJson;
 		this.throwHttpErrors = k.throwHttpErrors ?? client.throwHttpErrors;
 		this.streamsResponse = client.streamsResponse || typeof k.onDownloadProgress === 'function';
@@ -173,23 +175,20 @@ export class Operation implements LinkTarget, CallContext {
 	/** The caller's promise settles with ky's result, or, once aborted, after a short grace without it. */
 	private guard(pipeline: Promise<Response>): Promise<Response> {
 		return new Promise<Response>((resolve, reject) => {
-			let timer: ReturnType<typeof setTimeout> | undefined;
+			let due: Due | undefined;
 			const off = this.node.watch(() => {
-				timer = startTimer(() => reject(this.node.reason), grace);
+				due = after(grace, () => reject(this.node.reason));
 			});
 			pipeline.then((response) => {
-				clearTimeout(timer);
-				off();
-				resolve(response);
+				cancel(due);
+				// A response that comes after the operation gave up is nobody's: its body is cancelled.
+				if (off() || !this.settled) resolve(response);
+				else void response?.body?.cancel().catch(() => {});
 			}, (error: unknown) => {
-				clearTimeout(timer);
+				cancel(due);
 				off();
 				reject(error);
 			});
-			// A response that comes after the operation gave up is nobody's: its body is cancelled.
-			void pipeline.then((response) => {
-				if (this.settled && response !== this.response) void response?.body?.cancel().catch(() => {});
-			}, () => {});
 		});
 	}
 
@@ -220,6 +219,14 @@ export class Operation implements LinkTarget, CallContext {
 		if (verdict.delay > 0) await delay(this.node.signal, verdict.delay);
 		return true;
 	};
+
+	get url(): string {
+		return (this.#url ??= describeInput(...this.#describe));
+	}
+
+	set url(url: string) {
+		this.#url = url;
+	}
 
 	// --- CallContext (what policies see of the call) ---
 
