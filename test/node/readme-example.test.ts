@@ -45,3 +45,27 @@ describe('README example: a polite crawler', () => {
 		return stats(undefined, group).then((s) => expect(s.groupMaxInFlight).toBeLessThanOrEqual(4));
 	});
 });
+
+describe('README example: a policy of your own (refresh a token on a 401)', () => {
+	it('the first attempt gets a 401, the token is refreshed once, the second attempt gets through', () => {
+		const dir = new URL('../../test-output/', import.meta.url);
+		mkdirSync(dir, {recursive: true});
+		const file = new URL('refresh-example.mjs', dir);
+		writeFileSync(file, example('refresh'));
+		const id = uid('refresh');
+		const result = spawnSync(process.execPath, ['--input-type=module', '-e', `
+			import {api} from ${JSON.stringify(fileURLToPath(file))};
+			const first = await api.get(${JSON.stringify(at(`/auth?id=${id}`))}).json();
+			const second = await api.get(${JSON.stringify(at(`/auth?id=${id}`))}).json();
+			const error = await api.get(${JSON.stringify(at('/auth?token=other'))}).catch((e) => e);
+			console.log(JSON.stringify({first, second, error: {kind: error.kind, status: error.status, attempts: error.attempts}}));
+		`], {encoding: 'utf8', timeout: 30_000});
+		expect(result.stderr).toBe('');
+		expect(JSON.parse(result.stdout)).toEqual({
+			first: {ok: true},
+			second: {ok: true},
+			error: {kind: 'http', status: 401, attempts: 2}, // refreshed once, still refused: the 401 is the answer
+		});
+		return stats(id).then((s) => expect(s.hits).toBe(3)); // 401 then 200, then 200 with the fresh token at once
+	});
+});
