@@ -15,12 +15,12 @@ const common: Options = {
 	sourcemap: true,
 	target: 'es2022',
 	// ky and abort-controller-x stay dependencies: bundlers dedupe them with the app's copy.
-	external: ['ky', 'abort-controller-x', 'undici'],
+	external: ['ky', 'abort-controller-x', 'undici', '@opentelemetry/api'],
 	treeshake: true,
 	splitting: true,
 };
 
 export default defineConfig([
-	{...common, entry: {index: 'src/index.ts'}, outDir: 'dist', clean: true, platform: 'neutral', esbuildOptions: platform('default')},
-	{...common, entry: {index: 'src/index.ts', node: 'src/node/index.ts'}, outDir: 'dist/node', platform: 'node', esbuildOptions: platform('node')},
+	{...common, entry: {index: 'src/index.ts', otel: 'src/otel.ts'}, outDir: 'dist', clean: true, platform: 'neutral', esbuildOptions: platform('default')},
+	{...common, entry: {index: 'src/index.ts', node: 'src/node/index.ts', otel: 'src/otel.ts'}, outDir: 'dist/node', platform: 'node', esbuildOptions: platform('node')},
 ]);

@@ -9,7 +9,7 @@ import {BodyTooLarge, cancelBody, declaredLength, readWhole, watchBody} from './
 import {isJsonMediaType, parseContentType} from './charset.js';
 import {IdleWatch, now, race, SignalNode} from './deadlines.js';
 import {DecodeError, isFetchError, type FailureContext, type FetchFailure, type RequestInfo} from './errors.js';
-import {emit, type Listeners, type Timings} from './events.js';
+import {channels, emit, type Listeners, type Timings} from './events.js';
 import {connectDeadline, ourTransport, type Config} from './options.js';
 import type {AttemptContext, Outcome, Policies, PolicyEvent, Send, SendContext, SendOptions} from './policy.js';
 import {decodeErrorBody, tooLarge, type ParseJson} from './readers.js';
@@ -94,6 +94,7 @@ export class Attempt implements AttemptContext {
 	emit(event: Extract<PolicyEvent, {type: 'breaker'}>): void {
 		const {type: _, ...data} = event;
 		emit(this.op.client.listeners?.breaker, data);
+		if (channels?.breaker.hasSubscribers) channels.breaker.publish(data);
 		this.op.notify(event);
 	}
 

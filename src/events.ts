@@ -4,6 +4,9 @@
 
 import type {FetchFailure, RequestInfo} from './errors.js';
 
+/** In Node: the tracing channel `surefetch:request` and the channels `surefetch:retry` and `surefetch:breaker`. */
+export {channels} from '#platform';
+
 export interface Timings {
 	/** ms waited for a slot in a policy's queue. */
 	queue: number;

@@ -10,7 +10,7 @@ import {
 	HttpError, InvalidRequestError, isFetchError, TimeoutError,
 	type FailureContext, type FetchFailure, type InvalidReason, type RequestInfo,
 } from './errors.js';
-import {emit, type Listeners, type Timings} from './events.js';
+import {channels, emit, type Listeners, type Timings} from './events.js';
 import type {Lifecycle} from './lifecycle.js';
 import {ourTransport, resolveRetry, type Config} from './options.js';
 import type {CallContext, Policies, PolicyEvent} from './policy.js';
@@ -129,13 +129,17 @@ export class Operation implements LinkTarget, CallContext {
 		this.node.arm('total', config.deadlines.total);
 		const calls = client.policies?.call;
 		const run = () => this.run(input, kyOptions);
-		let pipeline: Promise<Response>;
-		try {
-			pipeline = calls?.length ? callChain(this, calls, 0, run) : run();
-		} catch (error) {
-			pipeline = Promise.reject(error); // a call policy threw synchronously: its own error
-		}
-		this.promise = this.guard(pipeline).then((response) => this.onResponse(response), (error: unknown) => this.onFailure(error));
+		const start = (): Promise<Response> => {
+			let pipeline: Promise<Response>;
+			try {
+				pipeline = calls?.length ? callChain(this, calls, 0, run) : run();
+			} catch (error) {
+				pipeline = Promise.reject(error); // a call policy threw synchronously: its own error
+			}
+			return this.guard(pipeline).then((response) => this.onResponse(response), (error: unknown) => this.onFailure(error));
+		};
+		// In Node, a subscriber to `surefetch:request` sees the call start and end (nothing is built otherwise).
+		this.promise = channels?.request.hasSubscribers ? channels.request.tracePromise(start, traceContext(this)) : start();
 	}
 
 	/** An operation that fails before it starts (bad per-request options): a rejected promise, never a throw. */
@@ -213,6 +217,7 @@ export class Operation implements LinkTarget, CallContext {
 		if (!verdict.retry) return false;
 		const event = {request: this.request, attempt: this.attempts, error: failure, delay: verdict.delay};
 		emit(this.client.listeners?.retry, event);
+		if (channels?.retry.hasSubscribers) channels.retry.publish(event);
 		this.notify({type: 'retry', attempt: this.attempts, error: failure, delay: verdict.delay});
 		// The backoff, on the operation's node: the total deadline, the caller's signal and close() all
 		// cut it short (the rejection leaves through ky and becomes the union at toFailure).
@@ -331,7 +336,8 @@ export class Operation implements LinkTarget, CallContext {
 	end(error?: unknown): void {
 		if (this.ended || !this.observers) return;
 		this.ended = true;
-		this.notify({type: 'end', attempts: this.attempts, status: this.response?.status, error: isFetchError(error) ? error : undefined});
+		const failure = isFetchError(error) ? error : undefined;
+		this.notify({type: 'end', attempts: this.attempts, status: failure?.kind === 'http' ? failure.status : this.response?.status, error: failure});
 	}
 
 	/** A watched body ended; if it is the one the caller holds, the operation is over. */
@@ -361,6 +367,24 @@ export class Operation implements LinkTarget, CallContext {
 	get isSettled(): boolean {
 		return this.settled;
 	}
+}
+
+/** What `surefetch:request` subscribers see: the request (redacted), and as the call goes its attempts, timings and status. */
+function traceContext(op: Operation): object {
+	return {
+		get request() {
+			return op.request;
+		},
+		get attempts() {
+			return op.attempts;
+		},
+		get timings() {
+			return op.timings(op.lastAttempt);
+		},
+		get status() {
+			return (this as {result?: Response}).result?.status;
+		},
+	};
 }
 
 function callChain(op: Operation, calls: Policies['call'], i: number, run: () => Promise<Response>): Promise<Response> {

@@ -3,6 +3,7 @@
 // on Buffer. Browsers and workers load ./default.ts instead (package.json "imports": #platform).
 
 import {Buffer, isUtf8} from 'node:buffer';
+import diagnostics from 'node:diagnostics_channel';
 import type {Verdict} from '../classify.js';
 
 const net = (code: string): Verdict => ['network', code] as Verdict;
@@ -57,3 +58,10 @@ export const names: Record<string, Verdict> = {
 export function utf8(view: Uint8Array): string | undefined {
 	return view.byteLength > 4096 && isUtf8(view) ? Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('utf8') : undefined;
 }
+
+/** Node's diagnostics channels: built once, published to only when someone subscribes. */
+export const channels = {
+	request: diagnostics.tracingChannel('surefetch:request'),
+	retry: diagnostics.channel('surefetch:retry'),
+	breaker: diagnostics.channel('surefetch:breaker'),
+};

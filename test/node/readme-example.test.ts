@@ -69,3 +69,41 @@ describe('README example: a policy of your own (refresh a token on a 401)', () =
 		return stats(id).then((s) => expect(s.hits).toBe(3)); // 401 then 200, then 200 with the fresh token at once
 	});
 });
+
+describe('README example: OpenTelemetry to the console', () => {
+	it('prints one surefetch span per call, with the call\'s attributes', () => {
+		const dir = new URL('../../test-output/', import.meta.url);
+		mkdirSync(dir, {recursive: true});
+		const file = new URL('otel-example.mjs', dir);
+		writeFileSync(file, example('otel'));
+		const id = uid('otel-example');
+		const result = spawnSync(process.execPath, ['--input-type=module', '-e', `
+			import {fetchUser} from ${JSON.stringify(fileURLToPath(file))};
+			await fetchUser(${JSON.stringify(at(`/flaky?id=${id}&fail=1&status=503`))});
+		`], {encoding: 'utf8', timeout: 30_000});
+		expect(result.stderr).toBe('');
+		expect(result.stdout).toContain("name: 'surefetch GET'");
+		expect(result.stdout).toContain("'surefetch.attempts': 2");
+		expect(result.stdout).toContain("name: 'surefetch.retry'");
+	});
+});
+
+describe('README example: diagnostics channels', () => {
+	it('a subscriber sees each call end, with its status and attempts, and each failure', () => {
+		const dir = new URL('../../test-output/', import.meta.url);
+		mkdirSync(dir, {recursive: true});
+		const file = new URL('channels-example.mjs', dir);
+		writeFileSync(file, example('channels'));
+		const result = spawnSync(process.execPath, ['--input-type=module', '-e', `
+			await import(${JSON.stringify(fileURLToPath(file))});
+			const {createClient} = await import('surefetch');
+			const api = createClient({retry: 0});
+			await api.get(${JSON.stringify(at('/ok?token=S3CR3T'))}).json();
+			await api.get(${JSON.stringify(at('/status/404'))}).catch(() => {});
+		`], {encoding: 'utf8', timeout: 30_000, cwd: fileURLToPath(new URL('../..', import.meta.url))});
+		expect(result.stderr).toBe('');
+		const lines = result.stdout.trim().split('\n');
+		expect(lines[0]).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/ok\?token=\*\*\* 200 1 \d/);
+		expect(lines[1]).toMatch(/\/status\/404 http$/);
+	});
+});
