@@ -136,7 +136,7 @@ export class Operation implements LinkTarget, CallContext {
 			} catch (error) {
 				pipeline = Promise.reject(error); // a call policy threw synchronously: its own error
 			}
-			return this.guard(pipeline).then((response) => this.onResponse(response), (error: unknown) => this.onFailure(error));
+			return this.guard(pipeline);
 		};
 		// In Node, a subscriber to `surefetch:request` sees the call start and end (nothing is built otherwise).
 		this.promise = channels?.request.hasSubscribers ? channels.request.tracePromise(start, traceContext(this)) : start();
@@ -176,22 +176,31 @@ export class Operation implements LinkTarget, CallContext {
 		}
 	}
 
-	/** The caller's promise settles with ky's result, or, once aborted, after a short grace without it. */
+	/**
+	 * The caller's promise: ky's result through onResponse/onFailure, or, once the operation is
+	 * aborted, its failure after a short grace without ky (a hook that never returns cannot hang it).
+	 */
 	private guard(pipeline: Promise<Response>): Promise<Response> {
 		return new Promise<Response>((resolve, reject) => {
 			let due: Due | undefined;
+			const fail = (error: unknown) => {
+				try {
+					this.onFailure(error);
+				} catch (failure) {
+					reject(failure);
+				}
+			};
 			const off = this.node.watch(() => {
-				due = after(grace, () => reject(this.node.reason));
+				due = after(grace, () => fail(this.node.reason));
 			});
 			pipeline.then((response) => {
 				cancel(due);
 				// A response that comes after the operation gave up is nobody's: its body is cancelled.
-				if (off() || !this.settled) resolve(response);
+				if (off() || !this.settled) resolve(this.onResponse(response));
 				else void response?.body?.cancel().catch(() => {});
 			}, (error: unknown) => {
 				cancel(due);
-				off();
-				reject(error);
+				if (off() || !this.settled) fail(error);
 			});
 		});
 	}
