@@ -61,8 +61,8 @@ export class Attempt implements AttemptContext {
 	readonly node: SignalNode;
 	number = 0;
 	status: number | undefined = undefined;
-	/** The response's Content-Type, for DecodeErrors of this attempt. */
-	contentType: string | undefined = undefined;
+	/** The response's headers, once they came (its Content-Type names a DecodeError of this attempt). */
+	headers: Headers | undefined;
 	request!: Request;
 	#queuedAt = now();
 	#dispatchedAt = 0;
@@ -113,7 +113,7 @@ export class Attempt implements AttemptContext {
 
 	/** A raw error of this attempt -> the union; the attempt is over. */
 	fail(error: unknown, phase: 'headers' | 'body'): unknown {
-		const failure = error instanceof BodyTooLarge ? tooLarge(this.op, error, this.contentType) : isFetchError(error) ? error : this.op.classify(error, phase, this.node);
+		const failure = error instanceof BodyTooLarge ? tooLarge(this.op, error, this.headers?.get('content-type') ?? undefined) : isFetchError(error) ? error : this.op.classify(error, phase, this.node);
 		this.finish(failure);
 		return failure;
 	}
@@ -184,7 +184,7 @@ export class Attempt implements AttemptContext {
 			this.#headersAt = now();
 			node.disarm('headers');
 			this.status = response.status;
-			this.contentType = response.headers.get('content-type') ?? undefined;
+			this.headers = response.headers;
 			if (listeners?.response) emit(listeners.response, {request: op.request, attempt: this.number, status: response.status, timings: this.timings(op.elapsed)});
 			return response;
 		} catch (error) {
@@ -314,8 +314,8 @@ async function handleBody(op: Call, attempt: Attempt | undefined, response: Resp
 	}
 	const node = attempt?.node ?? op.node;
 	const idle = attempt && config.deadlines.idle !== false ? new IdleWatch(node, config.deadlines.idle) : undefined;
-	const contentType = response.headers.get('content-type') ?? undefined;
-	const fail = (error: unknown) => (attempt ? attempt.fail(error, 'body') : error instanceof BodyTooLarge ? tooLarge(op, error, contentType) : isFetchError(error) ? error : op.classify(error, 'body'));
+	const contentType = () => response.headers.get('content-type') ?? undefined;
+	const fail = (error: unknown) => (attempt ? attempt.fail(error, 'body') : error instanceof BodyTooLarge ? tooLarge(op, error, contentType()) : isFetchError(error) ? error : op.classify(error, 'body'));
 	const rule = op.throwHttpErrors;
 
 	// An error status: read the body now for HttpError.body (bounded, lenient). A body that cannot be
@@ -334,9 +334,9 @@ async function handleBody(op: Call, attempt: Attempt | undefined, response: Resp
 
 	// A reader is waiting: read the whole body inside the attempt, so ky retries a failure here.
 	if (op.reader && !op.streamsResponse) {
-		if (op.reader === 'json' && config.decode.json === 'strict' && !isJsonMediaType(parseContentType(contentType).essence)) {
+		if (op.reader === 'json' && config.decode.json === 'strict' && !isJsonMediaType(parseContentType(contentType()).essence)) {
 			cancelBody(body);
-			const failure = new DecodeError({...op.context(), reason: 'content-type', contentType: contentType ?? '', detail: 'decode.json is strict'});
+			const failure = new DecodeError({...op.context(), reason: 'content-type', contentType: contentType() ?? '', detail: 'decode.json is strict'});
 			done(failure);
 			throw failure;
 		}

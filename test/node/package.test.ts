@@ -1,7 +1,7 @@
 // The built package as users import it: through its own name and `exports` map (self-reference),
 // with `import` and with `require` (require(esm), Node >= 20.19), and two copies agreeing on errors.
 import {spawnSync} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {cpSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {at} from '../support/fault.js';
@@ -45,10 +45,13 @@ describe('the built package', () => {
 	});
 
 	it('two copies of the package recognise each other\'s errors', () => {
-		const dist = new URL('../../dist/index.js', import.meta.url).href;
+		// Two installed copies: the built files twice, each with its own classes (ky resolves from the repository).
+		const copies = new URL('../../node_modules/.cache/surefetch-copies/', import.meta.url);
+		for (const name of ['one', 'two']) cpSync(new URL('../../dist/', import.meta.url), new URL(`${name}/`, copies), {recursive: true});
+		const [one, two] = ['one', 'two'].map((name) => new URL(`${name}/index.js`, copies).href);
 		const result = node(['--input-type=module', '-e', `
-			const one = await import(${JSON.stringify(`${dist}?copy=1`)});
-			const two = await import(${JSON.stringify(`${dist}?copy=2`)});
+			const one = await import(${JSON.stringify(one)});
+			const two = await import(${JSON.stringify(two)});
 			const error = await one.createClient({retry: 0}).get('http://exa mple.com/').catch((e) => e);
 			console.log(JSON.stringify([two.isFetchError(error), error instanceof two.FetchError, one.FetchError === two.FetchError]));
 		`]);
