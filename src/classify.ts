@@ -7,10 +7,10 @@ import {codes, names, prefixes} from '#platform';
 import {CallerAbort, DeadlineReason} from './deadlines.js';
 import {
 	AbortedError, InvalidRequestError, NetworkError, TimeoutError,
-	type FailureContext, type FetchFailure, type NetworkCode, type TimeoutPhase,
+	type FailureContext, type FetchFailure, type NetworkCode,
 } from './errors.js';
 
-export type Verdict = ['network', NetworkCode] | ['timeout', TimeoutPhase] | ['invalid'];
+import type {Verdict} from './platform/verdict.js';
 
 /** Messages that name the failure when nothing else does (any runtime). */
 const messages: Array<[RegExp, Verdict]> = [

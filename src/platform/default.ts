@@ -1,5 +1,5 @@
 // Browsers and workers: no Node error table, no Buffer (see ./node.ts).
-import type {Verdict} from '../classify.js';
+import type {Verdict} from './verdict.js';
 
 export const codes: Record<string, Verdict> = {};
 export const prefixes: Array<[string, Verdict]> = [];

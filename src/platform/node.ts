@@ -4,7 +4,7 @@
 
 import {Buffer, isUtf8} from 'node:buffer';
 import diagnostics from 'node:diagnostics_channel';
-import type {Verdict} from '../classify.js';
+import type {Verdict} from './verdict.js';
 
 const net = (code: string): Verdict => ['network', code] as Verdict;
 const late = (phase: string): Verdict => ['timeout', phase] as Verdict;
