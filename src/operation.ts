@@ -190,9 +190,12 @@ export class Operation implements LinkTarget, CallContext {
 					reject(failure);
 				}
 			};
-			const off = this.node.watch(() => {
+			const giveUp = () => {
 				due = after(grace, () => fail(this.node.reason));
-			});
+			};
+			const off = this.node.watch(giveUp);
+			// Aborted already (a call policy or an init hook took long enough): the grace starts now.
+			if (this.node.aborted) giveUp();
 			pipeline.then((response) => {
 				cancel(due);
 				// A response that comes after the operation gave up is nobody's: its body is cancelled.
