@@ -14,8 +14,10 @@ import type {Verdict} from './platform/verdict.js';
 
 /** Messages that name the failure when nothing else does (any runtime). */
 const messages: Array<[RegExp, Verdict]> = [
-	// The fetch standard refuses these before any traffic: the request itself is wrong.
-	[/^(?:bad port|unknown scheme|URL scheme must be a HTTP\(S\) scheme)$/, ['invalid']],
+	// The fetch standard refuses a blocked port before any traffic: the request itself is wrong.
+	[/^(?:bad port|unknown scheme)$/, ['invalid']],
+	// surefetch sends only http(s), data: and blob: URLs: another scheme can only come from a redirect.
+	[/^URL scheme must be a HTTP\(S\) scheme$/, ['network', 'protocol']],
 	[/redirect count exceeded|too many redirects|redirect loop/i, ['network', 'protocol']],
 	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, ['network', 'protocol']],
 ];

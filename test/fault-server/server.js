@@ -582,6 +582,7 @@ export const ROUTES = Object.freeze([
   route('/bad-gzip', 'Content-Encoding: gzip, the body is not gzip; ?partial=1: gzip header + garbage', badGzip),
   route('/malformed-status', 'status line "HTTP/1.1 abc Nope"', malformedStatus),
   route('/status-line', 'status line "HTTP/1.1 ?code=N (999) ?text=T (Weird)", JSON body; any 3-digit code fetch hands over', statusLine),
+  route('/raw/:name', 'a canned raw response that breaks HTTP one more way (RAW_RESPONSES: bad-content-length, huge-header, redirect-file, status-600, ...); ?split=1: in 7-byte pieces (50 at most) every 5 ms', rawResponse),
   route('/gzip-late-garbage', 'Content-Encoding: gzip: a valid start, then after ?ms=N (100) bytes that are not gzip and the end', gzipLateGarbage),
   route('/redirect-loop', '302 to itself (same query), forever', redirectLoop),
   route('/redirect', 'one redirect to ?to=PATH_OR_URL (/ok); ?status=302|301|303|307|308', redirect),
@@ -745,6 +746,51 @@ function statusLine(ctx) {
   const body = JSON.stringify({ status: code });
   hijack(ctx, (socket) => {
     socket.end(rawHead(ctx, `HTTP/1.1 ${code} ${text}`, { 'Content-Type': 'application/json', 'Content-Length': body.length, Connection: 'close' }) + body);
+  });
+}
+
+/**
+ * Responses no HTTP library would write, each as raw bytes after the CORS headers: what a hostile
+ * or broken server sends. `?split=1` writes them a few bytes at a time, 5 ms apart.
+ */
+const RAW_RESPONSES = {
+  'bad-content-length': 'HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nhello',
+  'two-lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+  'te-and-cl': 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+  'header-nul': 'HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok',
+  'huge-header': `HTTP/1.1 200 OK\r\nX-A: ${'a'.repeat(70_000)}\r\nContent-Length: 2\r\n\r\nok`,
+  'many-100': `${'HTTP/1.1 100 Continue\r\n\r\n'.repeat(50)}HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok`,
+  'redirect-file': 'HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n',
+  'redirect-javascript': 'HTTP/1.1 302 Found\r\nLocation: javascript:alert(1)\r\nContent-Length: 0\r\n\r\n',
+  'status-199': 'HTTP/1.1 199 Odd\r\nContent-Length: 0\r\n\r\n',
+  'status-600': 'HTTP/1.1 600 Six\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok',
+  'status-204-with-body': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello',
+  'not-http': 'NOT HTTP AT ALL\r\n\r\n',
+  'partial-status-line': 'HTTP/1.',
+  'gzip-header-only': 'HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\n\x1f\x8b\x08',
+  'bom-against-header': 'HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 16\r\n\r\n\xff\xfe{\x00"\x00a\x00"\x00:\x001\x00}\x00',
+};
+
+function rawResponse(ctx, { name }) {
+  const raw = RAW_RESPONSES[name];
+  if (!raw) throw new ParamError(`/raw/:name must be one of ${Object.keys(RAW_RESPONSES).join(', ')}`);
+  // The CORS headers go right after the first status line, so a browser sees the fault itself.
+  const cors = ctx.cors ? Object.entries(corsHeaders(ctx.req)).map(([k, v]) => `${k}: ${v}\r\n`).join('') : '';
+  const bytes = Buffer.from(raw.replace(/^(HTTP\/1\.1 [^\r]*\r\n)(?!\r\n)/, `$1${cors}`), 'latin1');
+  const split = ctx.query.get('split') === '1';
+  // Pieces of 7 bytes (at most 50 pieces: a long response in longer ones).
+  const piece = Math.max(7, Math.ceil(bytes.length / 50));
+  hijack(ctx, (socket) => {
+    if (!split) return void socket.end(bytes);
+    let at = 0;
+    const next = () => {
+      if (socket.destroyed) return;
+      socket.write(bytes.subarray(at, at + piece));
+      at += piece;
+      if (at < bytes.length) ctx.later(5, next);
+      else socket.end();
+    };
+    next();
   });
 }
 
