@@ -46,6 +46,13 @@ const rows: Row[] = [
 	{name: 'redirect loop', url: () => at('/redirect-loop'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'protocol'},
 	// In Chromium this row runs in test/browser/page.test.ts, outside vitest's harness (which ignores certificate errors).
 	{name: 'TLS with a self-signed certificate', url: () => `${fault.tlsUrl}/ok`, expected: {kind: 'network', phase: 'headers'}, nodeCode: 'tls', nodeOnly: true},
+	{name: 'reset mid-headers', url: () => at('/reset-mid-headers'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'reset'},
+	// Chromium takes a head cut short by a clean close as a complete (empty) response: the JSON reader then fails.
+	{name: 'close mid-headers', url: () => at('/close-mid-headers'), expected: {kind: 'network', phase: 'headers'}, nodeCode: 'reset', browser: {kind: 'decode', reason: 'json'}},
+	{name: 'stall mid-headers', url: () => at('/stall-mid-headers'), expected: {kind: 'timeout', phase: 'headers', timeout: 1000}},
+	{name: 'reset mid-body, split over time', url: () => at('/reset-mid-body?framing=chunked&shape=split'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'close mid-body, split over time', url: () => at('/close-mid-body?framing=cl&shape=split'), expected: {kind: 'network', phase: 'body'}, nodeCode: 'reset'},
+	{name: 'stall mid-body, split over time, read by the caller', url: () => at('/stall-mid-body?framing=cl&shape=split'), read: 'response-text', expected: {kind: 'timeout', phase: 'idle', timeout: 400}},
 	{name: 'stall before headers', url: () => at('/stall-before-headers'), expected: {kind: 'timeout', phase: 'headers', timeout: 1000}},
 	{name: 'stall mid-body', url: () => at('/stall-mid-body?framing=cl'), expected: {kind: 'timeout', phase: 'idle', timeout: 400}},
 	{name: 'stall mid-body (chunked), read by the caller', url: () => at('/stall-mid-body?framing=chunked'), read: 'response-text', expected: {kind: 'timeout', phase: 'idle', timeout: 400}},

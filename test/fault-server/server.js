@@ -410,7 +410,7 @@ function endSocket(socket, ending) {
  * framing 'chunked': one complete chunk, then a chunk whose size line promises more than follows,
  * and never the terminating 0-chunk.
  */
-function partialBody(ctx, { framing, ending, body = PARTIAL_BODY, sent = 100 }) {
+function partialBody(ctx, { framing, ending, body = PARTIAL_BODY, sent = 100, split = false }) {
   hijack(ctx, (socket) => {
     const chunked = framing === 'chunked';
     const head = rawHead(ctx, 'HTTP/1.1 200 OK', {
@@ -422,7 +422,31 @@ function partialBody(ctx, { framing, ending, body = PARTIAL_BODY, sent = 100 }) 
     const payload = chunked
       ? [chunk(first), Buffer.from(`${rest.length.toString(16)}\r\n`), rest.subarray(0, 8)]
       : [first];
-    socket.write(Buffer.concat([Buffer.from(head), ...payload]));
+    if (!split) {
+      socket.write(Buffer.concat([Buffer.from(head), ...payload]));
+      if (ending !== 'stall') ctx.later(FAULT_DELAY_MS, () => endSocket(socket, ending));
+      return;
+    }
+    // Split over time: the head, then each piece of the body, then the fault, FAULT_DELAY_MS apart.
+    const steps = [Buffer.from(head), ...payload];
+    const next = () => {
+      if (socket.destroyed) return;
+      const step = steps.shift();
+      if (step) {
+        socket.write(step);
+        ctx.later(FAULT_DELAY_MS, next);
+      } else if (ending !== 'stall') {
+        endSocket(socket, ending);
+      }
+    };
+    next();
+  });
+}
+
+/** The head cut short: the status line and part of a header, then the fault (`ending`). */
+function partialHead(ctx, ending) {
+  hijack(ctx, (socket) => {
+    socket.write(`HTTP/1.1 200 OK\r\n${ctx.cors ? `Access-Control-Allow-Origin: ${ctx.req.headers.origin ?? '*'}\r\n` : ''}Content-Type: applic`);
     if (ending !== 'stall') ctx.later(FAULT_DELAY_MS, () => endSocket(socket, ending));
   });
 }
@@ -564,7 +588,7 @@ export const ROUTES = Object.freeze([
   // --- connection faults ---
   route('/reset-before-headers', 'reads the request, then a TCP reset (ECONNRESET)', (ctx) => endEarly(ctx, 'reset')),
   route('/close-before-headers', 'reads the request, then a graceful close, no bytes', (ctx) => endEarly(ctx, 'close')),
-  route('/reset-mid-body', '200 JSON head + part of the body, then a TCP reset; ?framing=cl|chunked', (ctx) =>
+  route('/reset-mid-body', '200 JSON head + part of the body, then a TCP reset; ?framing=cl|chunked; ?shape=split: head, body pieces and the fault 20 ms apart', (ctx) =>
     endMidBody(ctx, 'reset'),
   ),
   route('/close-mid-body', '200 JSON head + part of the body, then a graceful close; ?framing=cl|chunked', (ctx) =>
@@ -576,6 +600,9 @@ export const ROUTES = Object.freeze([
   route('/stall-mid-body', '200 JSON head + part of the body, then nothing; ?framing=cl|chunked', (ctx) =>
     endMidBody(ctx, 'stall'),
   ),
+  route('/reset-mid-headers', 'the status line and half a header, then a TCP reset', (ctx) => partialHead(ctx, 'reset')),
+  route('/close-mid-headers', 'the status line and half a header, then a graceful close', (ctx) => partialHead(ctx, 'close')),
+  route('/stall-mid-headers', 'the status line and half a header, then nothing', (ctx) => partialHead(ctx, 'stall')),
 
   // --- protocol faults ---
   route('/bad-chunk', 'Transfer-Encoding: chunked with an invalid chunk size line "zz"', badChunk),
@@ -719,7 +746,7 @@ function endEarly(ctx, ending) {
 
 /** The /…-mid-body routes: see partialBody(). */
 function endMidBody(ctx, ending) {
-  partialBody(ctx, { framing: enumParam(ctx.query, 'framing', ['cl', 'chunked']), ending });
+  partialBody(ctx, { framing: enumParam(ctx.query, 'framing', ['cl', 'chunked']), ending, split: enumParam(ctx.query, 'shape', ['one', 'split']) === 'split' });
 }
 
 function badChunk(ctx) {
