@@ -1,8 +1,12 @@
 // `surefetch/node`: the transport on npm undici's dispatcher. Pool settings, TLS options, the
 // connect phase that only a transport seeing the connection can time, and everything fetch does
 // that the transport does itself: redirects, decoding, request bodies, the body's two readers.
+import {copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import {createServer, type Server} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
 import zlib from 'node:zlib';
 import {fetch as undiciFetch} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -64,6 +68,24 @@ describe('surefetch/node', () => {
 		expect(() => createClient({timeout: {connect: 100}})).toThrow(/surefetch\/node/);
 		expect(() => createClient({fetch: createNodeTransport(), timeout: {connect: 100}})).not.toThrow();
 		expect(() => createNodeTransport({connections: 0})).toThrow(RangeError);
+	});
+
+	it('without undici installed, creating one says which undici to install (8 from Node 22.19, else 7)', async () => {
+		// The built entry copied where no node_modules can be found: `undici` does not resolve.
+		const dir = mkdtempSync(join(tmpdir(), 'surefetch-no-undici-'));
+		try {
+			for (const file of readdirSync(new URL('../../dist/', import.meta.url))) if (file.endsWith('.js')) copyFileSync(new URL(`../../dist/${file}`, import.meta.url), join(dir, file));
+			writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
+			const result = await runNodeChild(`
+				const {createNodeTransport} = await import(${JSON.stringify(pathToFileURL(join(dir, 'node.js')).href)});
+				try { createNodeTransport(); } catch (error) { console.log(error.message); }
+			`);
+			const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+			const wanted = major > 22 || (major === 22 && minor >= 19) ? 'undici@8' : 'undici@7';
+			expect(result.stdout.trim()).toBe(`surefetch/node needs the npm package undici, 7.x or 8.x (an optional peer dependency): npm install ${wanted}`);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 
 	it('connections caps the pool: the server never sees more at once', async () => {
