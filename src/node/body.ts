@@ -135,8 +135,6 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 		this.pulled = true;
 		if (this.queued > 0) {
 			controller.enqueue(this.take());
-			// That was the last chunk: say so now rather than on the next pull.
-			if (this.state === State.Closed) controller.close();
 		} else if (this.state === State.Open) {
 			this.streamWaits = true;
 		} else if (this.state === State.Ended) {
@@ -186,11 +184,10 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 		if (this.chunks.length === 0) this.closeSlab();
 		const chunk = this.chunks.shift()!;
 		this.queued -= chunk.byteLength;
-		if (this.queued === 0 && this.state === State.Ended) {
-			// The last chunk: the end is known, nothing more to watch.
-			this.state = State.Closed;
-			this.producer.bodyDone();
-		} else if (this.full && this.queued < highWater) {
+		// The last chunk of an ended body leaves the state Ended: the reader's next read closes it.
+		// Till then an abort still errors the body, as fetch's stream (closed on the pull after its
+		// last chunk) is errored by an abort before its reader saw the end.
+		if (this.full && this.queued < highWater) {
 			this.full = false;
 			this.producer.more();
 		}

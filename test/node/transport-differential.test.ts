@@ -570,6 +570,27 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		expect(cancelled).toBe(true);
 	});
 
+	it('an abort right after a read started errors the body, though all of it had arrived (both readers)', async () => {
+		for (const [label, fetch] of [['fetch', globalThis.fetch], ['transport', ours]] as const) {
+			const reason = new Error('stop reading');
+			const controller = new AbortController();
+			const response = await fetch(`${A}/enc?line=identity`, {signal: controller.signal});
+			await new Promise((resolve) => setTimeout(resolve, 50)); // the whole body is here by now
+			const reading = response.arrayBuffer();
+			controller.abort(reason);
+			expect(await reading.then(() => 'read', (e: unknown) => e), label).toBe(reason);
+		}
+		// The direct reader (surefetch's readers): the last chunk taken, the end not yet seen.
+		const controller = new AbortController();
+		const response = await transport(`${A}/enc?line=identity`, {signal: controller.signal});
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		const direct = (response as unknown as {[key: symbol]: {read(): Promise<Uint8Array | undefined>}})[Symbol.for('surefetch.directBody')]!;
+		for (let got = 0; got < text.length;) got += (await direct.read())!.byteLength;
+		const reason = new Error('stop');
+		controller.abort(reason);
+		expect(await direct.read().then(() => 'read', (e: unknown) => e)).toBe(reason);
+	});
+
 	it('a request mode other than "cors" is fetch\'s: "same-origin" refuses a cross-origin redirect, "no-cors" answers it opaquely', async () => {
 		// Node 22's fetch never answers a no-cors request redirected across origins: undici's own is the reference there.
 		const oracle = nodeMajor === 22 ? undiciAsNode(undici) : globalThis.fetch;
