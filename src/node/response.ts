@@ -14,6 +14,14 @@ export function releaseWhenCollected(response: Response, source: BodySource): vo
 	abandoned.register(response, source);
 }
 
+// A clone tees the body: the source is then locked, and each branch belongs to one Response. As in
+// undici's fetch, a collected Response cancels its branch unless someone reads it; with both
+// branches cancelled the tee cancels the source, which releases the request.
+const branches = new FinalizationRegistry<WeakRef<ReadableStream>>((branch) => {
+	const stream = branch.deref();
+	if (stream && !stream.locked) stream.cancel(new Error('Response object has been garbage collected')).catch(() => {});
+});
+
 export class NodeResponse extends Response {
 	readonly #url: string;
 	readonly #redirected: boolean;
@@ -53,7 +61,13 @@ export class NodeResponse extends Response {
 		if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.');
 		// The body is teed: the source now feeds the stream only, and the copy gets no direct reader.
 		const copy = super.clone();
-		return makeResponse(copy.body, this.status, this.statusText, copy.headers, this.#url, this.#redirected, this.#type);
+		const clone = makeResponse(copy.body, this.status, this.statusText, copy.headers, this.#url, this.#redirected, this.#type);
+		const own = super.body;
+		if (own && copy.body) {
+			branches.register(this, new WeakRef(own));
+			branches.register(clone, new WeakRef(copy.body));
+		}
+		return clone;
 	}
 }
 

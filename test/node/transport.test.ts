@@ -418,7 +418,7 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 		}
 	});
 
-	it('a Response dropped unread releases its request when collected, as with fetch', async () => {
+	it('a Response dropped unread (or cloned, both dropped) releases its request when collected, as with fetch', async () => {
 		const group = uid('dropped');
 		// The built package (test/run.mjs builds before the suite): a child Node 20 cannot load .ts.
 		const transportModule = new URL('../../dist/node.js', import.meta.url).href;
@@ -426,10 +426,14 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			const {createNodeTransport} = await import(${JSON.stringify(transportModule)});
 			const transport = createNodeTransport();
 			let response = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}`))});
+			// A clone tees the body: the original and its clone, both dropped unread, release it too.
+			let cloned = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}&n=2`))});
+			let clone = cloned.clone();
 			const kept = await transport(${JSON.stringify(at('/ok'))}); // one whose body is read later: untouched
 			// Its Response dropped, its stream being read: untouched (an unlocked, unread one is cancelled, as in fetch).
 			const reader = (await transport(${JSON.stringify(at('/bytes?n=300000'))})).body.getReader();
 			response = undefined;
+			cloned = clone = undefined;
 			for (let i = 0; i < 5; i++) {
 				globalThis.gc();
 				await new Promise((r) => setTimeout(r, 20));
