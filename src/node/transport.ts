@@ -95,7 +95,8 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 		return agent;
 	};
 
-	const transport = ((input: string | URL | Request, init?: TransportInit) => {
+	// `fetch.length` is 1, as the global fetch's (init is optional).
+	const transport = ((input: string | URL | Request, init: TransportInit | undefined = undefined) => {
 		let request: Request;
 		try {
 			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init);
@@ -114,7 +115,8 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 		const signal = init?.signal ?? request.signal;
 		const cache = init?.cache ?? request.cache;
 		const body = stream === null ? null : new OutgoingBody(request, stream);
-		if (needsUndiciFetch(request, url.protocol)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
+		// `window: null` makes a 407 a network error in fetch: a rule undici's fetch keeps, and only a direct call can ask for.
+		if (needsUndiciFetch(request, url.protocol) || (init !== undefined && 'window' in init)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
 		if (isBadPort(url)) return Promise.reject(new TypeError('fetch failed', {cause: new Error('bad port')}));
 		const hop: Hop = {url, method: request.method, headers: headerList(request, url.protocol === 'https:', cache), body, redirects: 0, origin: url.origin, crossed: false};
 		// A caller's dispatcher may come from either undici major: the controller form suits both.
@@ -124,6 +126,7 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 		});
 	}) as NodeTransport;
 	Object.defineProperties(transport, {
+		name: {value: 'fetch'},
 		close: {value: async () => {
 			await Promise.all([...agents.values()].map((agent) => agent.close()));
 			agents.clear();
