@@ -442,6 +442,15 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		expect([clone.status, clone.statusText]).toEqual([999, 'Weird']);
 	});
 
+	it('looks like fetch (name, length) and keeps its rule for `window: null`: a 407 is a network error', async () => {
+		expect([transport.name, transport.length]).toEqual([globalThis.fetch.name, globalThis.fetch.length]);
+		// Compared without the client: `window` is not an option a surefetch client hands on.
+		const theirs = await outcome(globalThis.fetch, `${A}/status?code=407&text=Proxy`, () => ({window: null}), {classify: false});
+		expect(await outcome(ours, `${A}/status?code=407&text=Proxy`, () => ({window: null}), {classify: false})).toEqual(theirs);
+		expect(theirs).toHaveProperty('error');
+		await same(ours, `${A}/status?code=407&text=Proxy`, undefined, 'no window');
+	});
+
 	it('informational and malformed statuses fail as fetch fails them', async () => {
 		for (const code of ['100', '199']) {
 			const theirs = await outcome(globalThis.fetch, `${A}/status?code=${code}`);
