@@ -100,6 +100,11 @@ export class Exchange implements BodyProducer, DecoderSink {
 	onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
 		if (this.settled) return true; // a redirect's own response, already left for the next hop
 		if (status < 200) return true; // 100 Continue, 103 Early Hints: the real response follows
+		// Node's fetch has no way to ask for proxy credentials: a 407 is a network error there.
+		if (status === 407) {
+			this.failEarly(new Error('proxy authentication required'));
+			return false;
+		}
 		if (this.redirect !== 'manual' && isRedirect(status)) {
 			// fetch refuses every redirect status in mode "error", Location or not.
 			if (this.redirect === 'error') {

@@ -115,8 +115,7 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 		const signal = init?.signal ?? request.signal;
 		const cache = init?.cache ?? request.cache;
 		const body = stream === null ? null : new OutgoingBody(request, stream);
-		// `window: null` makes a 407 a network error in fetch: a rule undici's fetch keeps, and only a direct call can ask for.
-		if (needsUndiciFetch(request, url.protocol) || (init !== undefined && 'window' in init)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
+		if (needsUndiciFetch(request, url.protocol)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
 		if (isBadPort(url)) return Promise.reject(new TypeError('fetch failed', {cause: new Error('bad port')}));
 		const hop: Hop = {url, method: request.method, headers: headerList(request, url.protocol === 'https:', cache), body, redirects: 0, origin: url.origin, crossed: false};
 		// A caller's dispatcher may come from either undici major: the controller form suits both.

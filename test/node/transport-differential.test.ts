@@ -442,13 +442,16 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		expect([clone.status, clone.statusText]).toEqual([999, 'Weird']);
 	});
 
-	it('looks like fetch (name, length) and keeps its rule for `window: null`: a 407 is a network error', async () => {
+	it('looks like fetch (name, length); a 407 is a network error, as in Node\'s fetch (it cannot ask for proxy credentials)', async () => {
 		expect([transport.name, transport.length]).toEqual([globalThis.fetch.name, globalThis.fetch.length]);
-		// Compared without the client: `window` is not an option a surefetch client hands on.
-		const theirs = await outcome(globalThis.fetch, `${A}/status?code=407&text=Proxy`, () => ({window: null}), {classify: false});
-		expect(await outcome(ours, `${A}/status?code=407&text=Proxy`, () => ({window: null}), {classify: false})).toEqual(theirs);
-		expect(theirs).toHaveProperty('error');
-		await same(ours, `${A}/status?code=407&text=Proxy`, undefined, 'no window');
+		for (const init of [{}, {window: null}, {redirect: 'manual' as const}]) {
+			// Compared without the client: `window` is not an option a surefetch client hands on.
+			const theirs = await outcome(globalThis.fetch, `${A}/status?code=407&text=Proxy`, () => init, {classify: false});
+			const mine = await outcome(ours, `${A}/status?code=407&text=Proxy`, () => init, {classify: false});
+			// Node's cause says nothing (""); the transport's says why.
+			expect(mine, JSON.stringify(init)).toEqual({error: {...(theirs as {error: ErrorView}).error, cause: {name: 'Error', message: 'proxy authentication required'}}});
+		}
+		expect(await throughClient(ours, `${A}/status?code=407&text=Proxy`)).toEqual(await throughClient(globalThis.fetch, `${A}/status?code=407&text=Proxy`));
 	});
 
 	it('informational and malformed statuses fail as fetch fails them', async () => {
