@@ -141,7 +141,9 @@ type TransportInit = RequestInit & {dispatcher?: unknown; [connectDeadline]?: nu
 
 /** An init that changes the Request itself (not just how it is sent) needs a new Request, as in fetch. */
 function changesRequest(init: RequestInit | undefined): boolean {
-	return init !== undefined && (init.method !== undefined || init.headers !== undefined || init.body !== undefined || init.redirect !== undefined);
+	return init !== undefined && (init.method !== undefined || init.headers !== undefined || init.body !== undefined || init.redirect !== undefined
+		|| init.integrity !== undefined || init.referrer !== undefined || init.referrerPolicy !== undefined || init.mode !== undefined
+		|| init.credentials !== undefined || init.keepalive !== undefined);
 }
 
 // Node's fetch offers zstd where its own undici does (Node 26), when node:zlib can undo it.

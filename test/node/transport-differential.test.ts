@@ -503,8 +503,14 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		]) {
 			await same(ours, `${A}/text`, () => ({integrity}), integrity);
 		}
+		// On a Request and in the init next to it (the init's wins, as in fetch).
+		const right = `sha256-${sha('sha256')}`;
+		const wrong = 'sha256-wrongwrongwrongwrongwrongwrongwrongwrongwro=';
+		await same(ours, () => new Request(`${A}/text`, {integrity: wrong}), undefined, 'on the Request');
+		await same(ours, () => new Request(`${A}/text`), () => ({integrity: wrong}), 'Request, integrity in init');
+		await same(ours, () => new Request(`${A}/text`, {integrity: wrong}), () => ({integrity: right}), 'init over Request');
 		const api = createClient({fetch: transport, retry: 0});
-		expect(await api.get(`${A}/text`, {integrity: 'sha256-wrongwrongwrongwrongwrongwrongwrongwrongwro='}).text().then(() => 'ok', (e: {kind?: string}) => e.kind)).not.toBe('ok');
+		expect(await api.get(`${A}/text`, {integrity: wrong}).text().then(() => 'ok', (e: {kind?: string}) => e.kind)).not.toBe('ok');
 	});
 
 	it('referrer and referrerPolicy, and a redirect\'s Referrer-Policy, as Node\'s fetch applies them', async () => {
@@ -519,6 +525,7 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		await same(ours, `${A}/echo`, () => ({referrer: ''}), 'no referrer', oracle);
 		await same(ours, `${A}/echo`, () => ({referrerPolicy: 'unsafe-url'}), 'a policy without a referrer', oracle);
 		await same(ours, `${A}/echo`, () => ({referrer: 'about:client'}), 'about:client', oracle);
+		await same(ours, () => new Request(`${A}/echo`), () => ({referrer: page, referrerPolicy: 'unsafe-url'}), 'a Request, the referrer in init', oracle);
 	});
 
 	it('never sends the fragment: the request path is the URL\'s path and query', async () => {
