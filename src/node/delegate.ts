@@ -9,7 +9,7 @@
 // rebuilt as a global one.
 
 import type {OutgoingBody} from './request-body.js';
-import {makeResponse} from './response.js';
+import {cancelWhenCollected, makeResponse} from './response.js';
 
 /** npm undici's `fetch` (its Response is undici's class, not the global one). */
 export type UndiciFetch = (input: string, init: Record<string, unknown>) => Promise<Response>;
@@ -23,35 +23,15 @@ export function needsUndiciFetch(request: Request, scheme: string): boolean {
 	return referrer !== 'about:client' && referrer !== '';
 }
 
-// undici cancels the body of its Response when that object is collected: ours keeps it alive.
-const kept = new WeakMap<Response, Response>();
-
 export function fetchWithUndici(fetch: UndiciFetch, request: Request, cache: RequestCache, body: OutgoingBody | null, dispatcher: unknown, signal: AbortSignal | undefined): Promise<Response> {
 	return new Promise<Response>((resolve, reject) => {
 		if (signal?.aborted) {
 			body?.cancel(signal.reason);
 			return reject(signal.reason);
 		}
-		let settled = false;
-		const settle = () => {
-			settled = true;
-			signal?.removeEventListener('abort', onAbort);
-		};
-		// Every wait here, undici's fetch included, ends with the signal.
-		const onAbort = () => {
-			if (settled) return;
-			settle();
-			body?.cancel(signal!.reason);
-			reject(signal!.reason);
-		};
-		signal?.addEventListener('abort', onAbort);
-		const fail = (error: unknown) => {
-			if (settled) return;
-			settle();
-			reject(error);
-		};
+		const call = new UndiciCall(signal, body, resolve, reject);
 		const send = () => {
-			if (settled) return;
+			if (call.settled) return;
 			// Node's fetch says "node", undici's own fetch "undici": the transport is the former.
 			const headers = new Headers(request.headers);
 			if (!headers.has('user-agent')) headers.set('user-agent', 'node');
@@ -68,20 +48,98 @@ export function fetchWithUndici(fetch: UndiciFetch, request: Request, cache: Req
 				credentials: request.credentials,
 				cache,
 				keepalive: request.keepalive,
-				signal,
+				signal: call.inner.signal,
 				dispatcher,
-			}).then((response) => {
-				if (settled) return void response.body?.cancel().catch(noop);
-				settle();
-				const global = makeResponse(response.body, response.status, response.statusText, response.headers, response.url, response.redirected, response.type);
-				kept.set(global, response);
-				resolve(global);
-			}, fail);
+			}).then((response) => call.respond(response), (error: unknown) => call.fail(error));
 		};
 		if (!body) return send();
 		// A body that cannot be read fails as fetch fails before the response.
-		body.prepare().then(send, (error: unknown) => fail(new TypeError('fetch failed', {cause: error})));
+		body.prepare().then(send, (error: unknown) => call.fail(new TypeError('fetch failed', {cause: error})));
 	});
+}
+
+/**
+ * One call's link to the caller's signal. undici's fetch gets a signal of its own: undici 7 keeps
+ * its listener on the signal it is given until the request is collected, and a caller's signal
+ * may be shared by many calls. Every wait, undici's fetch and its body included, ends with the
+ * signal; the listener goes when the body is over. Once settled, the promise's functions are
+ * dropped: the body stream reaches this object, and must not keep the Response alive through them.
+ */
+class UndiciCall {
+	readonly inner = new AbortController();
+	settled = false;
+	private listening = false;
+
+	constructor(private readonly signal: AbortSignal | undefined, private readonly body: OutgoingBody | null, private resolve: (response: Response) => void, private reject: (error: unknown) => void) {
+		if (!signal) return;
+		signal.addEventListener('abort', this);
+		this.listening = true;
+	}
+
+	handleEvent(): void {
+		const reason = this.signal!.reason;
+		this.release();
+		this.inner.abort(reason);
+		this.body?.cancel(reason);
+		this.fail(reason);
+	}
+
+	respond(response: Response): void {
+		if (this.settled) return void response.body?.cancel().catch(noop);
+		const stream = response.body ? watched(response.body, this) : null;
+		if (!stream) this.release();
+		const global = makeResponse(stream, response.status, response.statusText, response.headers, response.url, response.redirected, response.type);
+		if (stream) cancelWhenCollected(global, stream);
+		const resolve = this.resolve;
+		this.settle();
+		resolve(global);
+	}
+
+	fail(error: unknown): void {
+		if (this.settled) return;
+		const reject = this.reject;
+		this.settle();
+		this.release();
+		reject(error);
+	}
+
+	/** The body is over (read, cancelled or failed), or there is none: the signal has nothing left to stop. */
+	release(): void {
+		if (!this.listening) return;
+		this.listening = false;
+		this.signal!.removeEventListener('abort', this);
+	}
+
+	private settle(): void {
+		this.settled = true;
+		this.resolve = noop;
+		this.reject = noop;
+	}
+}
+
+/** undici's body, passed through chunk by chunk; the call is released once it ended, failed or was cancelled. */
+function watched(source: ReadableStream<Uint8Array>, call: UndiciCall): ReadableStream<Uint8Array> {
+	const reader = source.getReader();
+	return new ReadableStream<Uint8Array>({
+		async pull(controller) {
+			try {
+				const {done, value} = await reader.read();
+				if (done) {
+					controller.close();
+					call.release();
+				} else {
+					controller.enqueue(value);
+				}
+			} catch (error) {
+				controller.error(error);
+				call.release();
+			}
+		},
+		cancel(reason) {
+			call.release();
+			return reader.cancel(reason);
+		},
+	}, {highWaterMark: 0});
 }
 
 function noop(): void {}

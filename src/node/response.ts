@@ -14,13 +14,17 @@ export function releaseWhenCollected(response: Response, source: BodySource): vo
 	abandoned.register(response, source);
 }
 
-// A clone tees the body: the source is then locked, and each branch belongs to one Response. As in
-// undici's fetch, a collected Response cancels its branch unless someone reads it; with both
-// branches cancelled the tee cancels the source, which releases the request.
-const branches = new FinalizationRegistry<WeakRef<ReadableStream>>((branch) => {
-	const stream = branch.deref();
-	if (stream && !stream.locked) stream.cancel(new Error('Response object has been garbage collected')).catch(() => {});
+// A body stream that is not the source's own (a clone's tee branch, undici's fetch's body) is
+// cancelled when its Response is collected, unless someone reads it: as in undici's fetch. With
+// both branches of a clone cancelled the tee cancels the source, which releases the request. The
+// stream is held strongly: nothing else may keep it (a tee branch nobody reads).
+const unread = new FinalizationRegistry<ReadableStream>((stream) => {
+	if (!stream.locked) stream.cancel(new Error('Response object has been garbage collected')).catch(() => {});
 });
+
+export function cancelWhenCollected(response: Response, stream: ReadableStream): void {
+	unread.register(response, stream);
+}
 
 export class NodeResponse extends Response {
 	readonly #url: string;
@@ -64,8 +68,8 @@ export class NodeResponse extends Response {
 		const clone = makeResponse(copy.body, this.status, this.statusText, copy.headers, this.#url, this.#redirected, this.#type);
 		const own = super.body;
 		if (own && copy.body) {
-			branches.register(this, new WeakRef(own));
-			branches.register(clone, new WeakRef(copy.body));
+			cancelWhenCollected(this, own);
+			cancelWhenCollected(clone, copy.body);
 		}
 		return clone;
 	}

@@ -99,7 +99,10 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 	const transport = ((input: string | URL | Request, init: TransportInit | undefined = undefined) => {
 		let request: Request;
 		try {
-			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init);
+			// The Request is not given the signal: it would follow it with a listener that only its
+			// collection removes (a signal shared by many calls would collect them). The Exchange
+			// listens to the signal itself, and lets go when the request is over.
+			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init?.signal ? {...init, signal: undefined} : init);
 		} catch (error) {
 			return Promise.reject(error);
 		}

@@ -4,7 +4,7 @@
 // union member surefetch makes of it), and what the server saw (method, path, headers, body,
 // framing). Run over both undici majors the peer range allows. Where the transport differs on
 // purpose, the test says so and holds the transport to its own rule.
-import {once} from 'node:events';
+import {getEventListeners, once} from 'node:events';
 import {mkdtempSync, openAsBlob, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import {createRequire} from 'node:module';
@@ -590,10 +590,11 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 	});
 
 	it('an abort right after a read started errors the body, though all of it had arrived (both readers)', async () => {
-		for (const [label, fetch] of [['fetch', globalThis.fetch], ['transport', ours]] as const) {
+		// The third goes through undici's own fetch (a referrer), whose body the transport passes on.
+		for (const [label, fetch, extra] of [['fetch', globalThis.fetch, {}], ['transport', ours, {}], ['transport, delegated', ours, {referrer: `${A}/page`}]] as const) {
 			const reason = new Error('stop reading');
 			const controller = new AbortController();
-			const response = await fetch(`${A}/enc?line=identity`, {signal: controller.signal});
+			const response = await fetch(`${A}/enc?line=identity`, {signal: controller.signal, ...extra});
 			await new Promise((resolve) => setTimeout(resolve, 50)); // the whole body is here by now
 			const reading = response.arrayBuffer();
 			controller.abort(reason);
@@ -608,6 +609,14 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		const reason = new Error('stop');
 		controller.abort(reason);
 		expect(await direct.read().then(() => 'read', (e: unknown) => e)).toBe(reason);
+	});
+
+	it('a signal shared by many calls holds no listener once each call is over', async () => {
+		const controller = new AbortController();
+		for (let i = 0; i < 30; i++) await (await transport(`${A}/text`, {signal: controller.signal})).text();
+		await (await transport(`${A}/echo`, {method: 'POST', body: 'x', signal: controller.signal})).text();
+		await transport(`${A}/text`, {signal: controller.signal, integrity: 'sha256-wrong'}).catch(() => {});
+		expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
 	});
 
 	it('a request mode other than "cors" is fetch\'s: "same-origin" refuses a cross-origin redirect, "no-cors" answers it opaquely', async () => {

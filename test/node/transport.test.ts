@@ -429,11 +429,13 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			// A clone tees the body: the original and its clone, both dropped unread, release it too.
 			let cloned = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}&n=2`))});
 			let clone = cloned.clone();
+			// One that undici's own fetch answered (a referrer): its body is passed on, and let go the same way.
+			let referred = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}&n=3`))}, {referrer: 'http://127.0.0.1/page'});
 			const kept = await transport(${JSON.stringify(at('/ok'))}); // one whose body is read later: untouched
 			// Its Response dropped, its stream being read: untouched (an unlocked, unread one is cancelled, as in fetch).
 			const reader = (await transport(${JSON.stringify(at('/bytes?n=300000'))})).body.getReader();
 			response = undefined;
-			cloned = clone = undefined;
+			cloned = clone = referred = undefined;
 			for (let i = 0; i < 5; i++) {
 				globalThis.gc();
 				await new Promise((r) => setTimeout(r, 20));
