@@ -97,7 +97,7 @@ export class Exchange implements BodyProducer, DecoderSink {
 		else this.abortHop = abort;
 	}
 
-	onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+	onHeaders(status: number, raw: RawHeaders, resume: () => void, statusText: string): boolean {
 		if (this.settled) return true; // a redirect's own response, already left for the next hop
 		if (status < 200) return true; // 100 Continue, 103 Early Hints: the real response follows
 		// Node's fetch has no way to ask for proxy credentials: a 407 is a network error there.
@@ -242,7 +242,7 @@ export class Exchange implements BodyProducer, DecoderSink {
 		successor.startNext();
 	}
 
-	private respond(status: number, raw: Buffer[], resume: () => void, statusText: string): void {
+	private respond(status: number, raw: RawHeaders, resume: () => void, statusText: string): void {
 		const {url, method, redirects, crossed} = this.hop;
 		const nullBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
 		const source = nullBody ? undefined : new BodySource(this);
@@ -251,8 +251,8 @@ export class Exchange implements BodyProducer, DecoderSink {
 		const {headers} = response;
 		let encoding: string | undefined;
 		for (let i = 0; i < raw.length; i += 2) {
-			const name = raw[i]!.toString('latin1');
-			const value = raw[i + 1]!.toString('latin1');
+			const name = latin1(raw[i]!);
+			const value = latin1(raw[i + 1]!);
 			// Every Content-Encoding line counts: several lines are one list, as fetch reads them.
 			if (name.length === 16 && name.toLowerCase() === 'content-encoding') encoding = encoding === undefined ? value : `${encoding}, ${value}`;
 			headers.append(name, value);
@@ -315,12 +315,32 @@ function leaveRedirect(exchange: Exchange): void {
 	exchange.leaveRedirect();
 }
 
-function findHeader(raw: Buffer[], name: string): string | undefined {
+/** Name, value, name, value...: Buffers from HTTP/1.1, strings from HTTP/2 (a caller's h2 dispatcher). */
+type RawHeaders = Array<Buffer | string>;
+
+function latin1(bytes: Buffer | string): string {
+	return typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+}
+
+function findHeader(raw: RawHeaders, name: string): string | undefined {
 	for (let i = 0; i < raw.length; i += 2) {
 		const key = raw[i]!;
-		if (key.length === name.length && key.toString('latin1').toLowerCase() === name) return raw[i + 1]!.toString('latin1');
+		if (key.length === name.length && latin1(key).toLowerCase() === name) return latin1(raw[i + 1]!);
 	}
 	return undefined;
+}
+
+/** undici 8 gives HTTP/2 headers as an object (name: value or values), not as a flat list. */
+function flatten(raw: unknown, parsed: unknown): RawHeaders {
+	if (Array.isArray(raw)) return raw as RawHeaders;
+	const flat: RawHeaders = [];
+	const source = (raw ?? parsed ?? {}) as Record<string, unknown>;
+	for (const name of Object.keys(source)) {
+		const value = source[name];
+		if (Array.isArray(value)) for (const item of value) flat.push(name, String(item));
+		else if (value !== undefined) flat.push(name, String(value));
+	}
+	return flat;
 }
 
 function hasCode(error: unknown, code: string): boolean {
@@ -333,7 +353,7 @@ function hasCode(error: unknown, code: string): boolean {
 
 /** The controller handler of undici 8 (undici 7 takes it too, through a wrapper: it gets Exchange). */
 interface Controller {
-	readonly rawHeaders: Buffer[] | null;
+	readonly rawHeaders: unknown;
 	abort(reason: unknown): void;
 	pause(): void;
 	resume(): void;
@@ -348,8 +368,8 @@ export class ControllerExchange extends Exchange {
 		this.onConnect((reason) => controller.abort(reason));
 	}
 
-	onResponseStart(controller: Controller, status: number, _headers: unknown, statusText: string): void {
-		if (!this.onHeaders(status, controller.rawHeaders ?? [], this.resumeHop, statusText)) controller.pause();
+	onResponseStart(controller: Controller, status: number, headers: unknown, statusText: string): void {
+		if (!this.onHeaders(status, flatten(controller.rawHeaders, headers), this.resumeHop, statusText)) controller.pause();
 	}
 
 	onResponseData(controller: Controller, chunk: Buffer): void {

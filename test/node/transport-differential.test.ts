@@ -5,8 +5,9 @@
 // framing). Run over both undici majors the peer range allows. Where the transport differs on
 // purpose, the test says so and holds the transport to its own rule.
 import {getEventListeners, once} from 'node:events';
-import {mkdtempSync, openAsBlob, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import {createSecureServer} from 'node:http2';
 import {createRequire} from 'node:module';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -24,9 +25,10 @@ type Fetch = (input: string | URL | Request, init?: RequestInit) => Promise<Resp
 
 const require = createRequire(import.meta.url);
 const majorOf = (name: string) => Number.parseInt((require(`${name}/package.json`) as {version: string}).version, 10);
-const flavours: Array<[string, Undici]> = [
-	[`undici ${majorOf('undici')}`, {Agent: undici8.Agent, fetch: undici8.fetch, major: majorOf('undici')} as unknown as Undici],
-	[`undici ${majorOf('undici7')}`, {Agent: undici7.Agent, fetch: undici7.fetch, major: majorOf('undici7')} as unknown as Undici],
+/** The transport's view of each undici major, and the module (for a caller's own dispatchers). */
+const flavours: Array<[string, Undici, {Client: new (origin: string, options: object) => {close(): Promise<void>}}]> = [
+	[`undici ${majorOf('undici')}`, {Agent: undici8.Agent, fetch: undici8.fetch, major: majorOf('undici')} as unknown as Undici, undici8 as never],
+	[`undici ${majorOf('undici7')}`, {Agent: undici7.Agent, fetch: undici7.fetch, major: majorOf('undici7')} as unknown as Undici, undici7 as never],
 ];
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 
@@ -275,7 +277,7 @@ const bodies: Record<string, {make: () => Promise<BodyInit> | BodyInit; stream?:
 	responseBody: {make: () => new Response('a response as a body').body!, stream: true, framed: true},
 };
 
-describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, undici) => {
+describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, undici, module) => {
 	let transport: NodeTransport;
 	// The transport itself (its marker tells surefetch its errors are the runtime's, not a caller's).
 	let ours: Fetch;
@@ -649,6 +651,27 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 			expect(String((refused as Error).message)).toMatch(/dispatcher/);
 		} finally {
 			await agent.close();
+		}
+	});
+
+	it('through a caller\'s HTTP/2 dispatcher: headers (an object in undici 8, not a list), body, status', async () => {
+		const cert = readFileSync(new URL('../fault-server/cert/cert.pem', import.meta.url));
+		const key = readFileSync(new URL('../fault-server/cert/key.pem', import.meta.url));
+		const server = createSecureServer({cert, key});
+		server.on('stream', (stream, headers) => {
+			stream.respond({':status': 201, 'content-type': 'text/plain', 'x-method': String(headers[':method']), 'set-cookie': ['a=1', 'b=2']});
+			stream.end('hello h2');
+		});
+		server.listen(0, '127.0.0.1');
+		await once(server, 'listening');
+		const origin = `https://127.0.0.1:${(server.address() as {port: number}).port}`;
+		const client = new module.Client(origin, {allowH2: true, connect: {rejectUnauthorized: false}});
+		try {
+			const response = await transport(`${origin}/`, {dispatcher: client} as Init);
+			expect([response.status, response.headers.get('x-method'), response.headers.getSetCookie(), await response.text()]).toEqual([201, 'GET', ['a=1', 'b=2'], 'hello h2']);
+		} finally {
+			await client.close();
+			await new Promise((resolve) => server.close(resolve));
 		}
 	});
 
