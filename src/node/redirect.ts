@@ -16,8 +16,8 @@ export interface Hop {
 	headers: string[];
 	body: OutgoingBody | null;
 	redirects: number;
-	/** The first URL's origin, and whether a hop left it (the Response is then of type "cors", as in fetch). */
-	origin: string;
+	/** The first URL, and whether a hop left its origin (the Response is then of type "cors", as in fetch). */
+	first: URL;
 	crossed: boolean;
 }
 
@@ -51,7 +51,7 @@ export function followRedirect(hop: Hop, status: number, location: string): Hop 
 	}
 	if (url.origin !== hop.url.origin) headers = without(headers, originHeaders);
 	if (isBadPort(url)) return new Error('bad port');
-	return {url, method, headers, body, redirects: hop.redirects + 1, origin: hop.origin, crossed: hop.crossed || url.origin !== hop.origin};
+	return {url, method, headers, body, redirects: hop.redirects + 1, first: hop.first, crossed: hop.crossed || url.origin !== hop.first.origin};
 }
 
 function without(headers: string[], names: Set<string>): string[] {

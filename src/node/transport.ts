@@ -120,7 +120,7 @@ export function transportOver(undici: Undici, options: NodeTransportOptions): No
 		const body = stream === null ? null : new OutgoingBody(request, stream);
 		if (needsUndiciFetch(request, url.protocol)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
 		if (isBadPort(url)) return Promise.reject(new TypeError('fetch failed', {cause: new Error('bad port')}));
-		const hop: Hop = {url, method: request.method, headers: headerList(request, url.protocol === 'https:', cache), body, redirects: 0, origin: url.origin, crossed: false};
+		const hop: Hop = {url, method: request.method, headers: headerList(request, url.protocol === 'https:', cache), body, redirects: 0, first: url, crossed: false};
 		// A caller's dispatcher may come from either undici major: the controller form suits both.
 		const Flavour = dispatcher ? ControllerExchange : OwnExchange;
 		return new Promise<Response>((resolve, reject) => {
