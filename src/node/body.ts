@@ -74,16 +74,29 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 			waiter.resolve(asPlain(buffer));
 			return true;
 		}
-		if (size < small) {
-			if (this.slab === undefined || this.slabUsed + size > slab) {
+		if (size >= small) {
+			if (this.slab) this.closeSlab();
+			this.chunks.push(asPlain(buffer));
+		} else if (this.slab) {
+			if (this.slabUsed + size > slab) {
 				this.closeSlab();
 				this.slab = new Uint8Array(slab);
 			}
 			this.slab.set(buffer, this.slabUsed);
 			this.slabUsed += size;
 		} else {
-			if (this.slab) this.closeSlab();
-			this.chunks.push(asPlain(buffer));
+			// A slab only once two small chunks queue up: a small body alone is queued as it came.
+			const {chunks} = this;
+			const last = chunks[chunks.length - 1];
+			if (last !== undefined && last.byteLength < small) {
+				chunks.pop();
+				this.slab = new Uint8Array(slab);
+				this.slab.set(last);
+				this.slab.set(buffer, last.byteLength);
+				this.slabUsed = last.byteLength + size;
+			} else {
+				chunks.push(asPlain(buffer));
+			}
 		}
 		this.queued += size;
 		if (this.queued < highWater) return true;
