@@ -527,7 +527,9 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		await same(ours, `${A}/echo`, () => ({referrer: ''}), 'no referrer', oracle);
 		await same(ours, `${A}/echo`, () => ({referrerPolicy: 'unsafe-url'}), 'a policy without a referrer', oracle);
 		await same(ours, `${A}/echo`, () => ({referrer: 'about:client'}), 'about:client', oracle);
-		await same(ours, () => new Request(`${A}/echo`), () => ({referrer: page, referrerPolicy: 'unsafe-url'}), 'a Request, the referrer in init', oracle);
+		// A Request with the referrer in init beside it (undici's own fetch, Node 22's reference, takes no global Request).
+		if (nodeMajor >= 24) await same(ours, () => new Request(`${A}/echo`), () => ({referrer: page, referrerPolicy: 'unsafe-url'}), 'a Request, the referrer in init');
+		else expect(await outcome(ours, () => new Request(`${A}/echo`), () => ({referrer: page, referrerPolicy: 'unsafe-url'}))).toEqual(await outcome(ours, `${A}/echo`, () => ({referrer: page, referrerPolicy: 'unsafe-url'})));
 	});
 
 	it('never sends the fragment: the request path is the URL\'s path and query', async () => {
