@@ -164,8 +164,9 @@ export class Exchange implements BodyProducer, DecoderSink {
 	/** The signal's abort listener (an object listener: no closure per request). */
 	handleEvent(): void {
 		const reason = this.signal!.reason;
+		// As fetch: an abort cancels the request body too (an upload may outlast the response headers).
+		this.hop.body?.cancel(reason);
 		if (!this.settled) {
-			this.hop.body?.cancel(reason);
 			this.fail(reason);
 			this.stop(reason);
 			this.bodyDone();

@@ -81,6 +81,8 @@ interface Seen {
 function handle(req: IncomingMessage, res: ServerResponse): void {
 	const url = new URL(req.url!, 'http://x');
 	const q = url.searchParams;
+	// Answers at once, before the request body ends (it may never end).
+	if (url.pathname === '/early') return void res.writeHead(200, {'content-type': 'text/plain'}).end('early');
 	const chunks: Buffer[] = [];
 	req.on('data', (chunk: Buffer) => chunks.push(chunk));
 	req.on('end', () => {
@@ -591,6 +593,24 @@ describe.each(flavours)('surefetch/node over %s against Node\'s fetch', (_name, 
 		await expect(pending).rejects.toThrow('enough');
 		for (let i = 0; i < 50 && !cancelled; i++) await new Promise((resolve) => setTimeout(resolve, 20));
 		expect(cancelled).toBe(true);
+		// After the response: a server that answers before the upload ends (the upload goes on until the abort).
+		let late: unknown = 'not cancelled';
+		const stalling = new ReadableStream({
+			pull(c) {
+				c.enqueue(new Uint8Array(100));
+				return new Promise(() => {}); // one chunk, then nothing, ever
+			},
+			cancel(why) {
+				late = why;
+			},
+		});
+		const after = new AbortController();
+		const response = await transport(`${A}/early`, {method: 'POST', body: stalling, duplex: 'half', signal: after.signal} as Init);
+		expect(response.status).toBe(200);
+		const reason = new Error('after the headers');
+		after.abort(reason);
+		for (let i = 0; i < 50 && late === 'not cancelled'; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+		expect(late).toBe(reason);
 	});
 
 	it('an abort right after a read started errors the body, though all of it had arrived (both readers)', async () => {
