@@ -3,10 +3,19 @@
 // direct reader of `response[directBody]` (no stream machinery per chunk). Whichever is used first
 // wins. Backpressure: past `highWater` queued bytes the producer is told to pause, and it is
 // asked for more once a reader has taken the queue below that again.
+//
+// Small chunks are copied into a shared buffer instead of being queued one by one: a body of
+// 1-byte chunks (chunked encoding lets a server send 10,000 of them in one socket read) would
+// otherwise cost an object of ~100 bytes per byte queued, and a reader that keeps what it reads
+// would keep them all. Queued memory stays within a small multiple of the bytes queued.
 
 import type {DirectBody} from '../body.js';
 
 const highWater = 64 * 1024;
+/** Chunks below this size are coalesced ... */
+const small = 2048;
+/** ... into buffers of this size. */
+const slab = 16 * 1024;
 const done = Promise.resolve(undefined);
 
 /** What feeds a BodySource: the exchange (undici's request, or the decoder in front of it). */
@@ -24,6 +33,9 @@ const enum State {Open, Ended, Closed, Errored}
 export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBody {
 	readonly stream: ReadableStream<Uint8Array>;
 	private chunks: Uint8Array[] = [];
+	/** Small chunks queued after `chunks`, copied into `slab[0, slabUsed)`. */
+	private slab: Uint8Array | undefined = undefined;
+	private slabUsed = 0;
 	private queued = 0;
 	private full = false;
 	private state = State.Open;
@@ -49,21 +61,44 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 
 	/** Returns false when the producer should pause until `more()`. */
 	push(buffer: Uint8Array): boolean {
-		if (this.state !== State.Open) return true;
-		const chunk = asPlain(buffer);
+		const size = buffer.byteLength;
+		if (this.state !== State.Open || size === 0) return true;
 		if (this.streamWaits) {
 			this.streamWaits = false;
-			this.controller!.enqueue(chunk);
+			this.controller!.enqueue(asPlain(buffer));
 			return true;
 		}
 		const waiter = this.waiter;
 		if (waiter) {
 			this.waiter = undefined;
-			waiter.resolve(chunk);
+			waiter.resolve(asPlain(buffer));
 			return true;
 		}
-		this.chunks.push(chunk);
-		this.queued += chunk.byteLength;
+		if (size >= small) {
+			if (this.slab) this.closeSlab();
+			this.chunks.push(asPlain(buffer));
+		} else if (this.slab) {
+			if (this.slabUsed + size > slab) {
+				this.closeSlab();
+				this.slab = new Uint8Array(slab);
+			}
+			this.slab.set(buffer, this.slabUsed);
+			this.slabUsed += size;
+		} else {
+			// A slab only once two small chunks queue up: a small body alone is queued as it came.
+			const {chunks} = this;
+			const last = chunks[chunks.length - 1];
+			if (last !== undefined && last.byteLength < small) {
+				chunks.pop();
+				this.slab = new Uint8Array(slab);
+				this.slab.set(last);
+				this.slab.set(buffer, last.byteLength);
+				this.slabUsed = last.byteLength + size;
+			} else {
+				chunks.push(asPlain(buffer));
+			}
+		}
+		this.queued += size;
 		if (this.queued < highWater) return true;
 		this.full = true;
 		return false;
@@ -72,7 +107,7 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 	end(): void {
 		if (this.state !== State.Open) return;
 		this.state = State.Ended;
-		if (this.chunks.length > 0) return;
+		if (this.queued > 0) return;
 		if (this.streamWaits) {
 			this.streamWaits = false;
 			this.controller!.close();
@@ -91,8 +126,7 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 		const wasOpen = this.state === State.Open;
 		this.state = State.Errored;
 		this.failure = error;
-		this.chunks = [];
-		this.queued = 0;
+		this.drop();
 		this.streamWaits = false;
 		try {
 			this.controller!.error(error);
@@ -112,10 +146,8 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 
 	pull(controller: ReadableStreamDefaultController<Uint8Array>): void {
 		this.pulled = true;
-		if (this.chunks.length > 0) {
+		if (this.queued > 0) {
 			controller.enqueue(this.take());
-			// That was the last chunk: say so now rather than on the next pull.
-			if (this.state === State.Closed) controller.close();
 		} else if (this.state === State.Open) {
 			this.streamWaits = true;
 		} else if (this.state === State.Ended) {
@@ -128,7 +160,7 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 
 	read(): Promise<Uint8Array | undefined> {
 		this.used = true;
-		if (this.chunks.length > 0) return Promise.resolve(this.take());
+		if (this.queued > 0) return Promise.resolve(this.take());
 		switch (this.state) {
 			case State.Open:
 				return new Promise((resolve, reject) => {
@@ -148,8 +180,7 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 		if (this.state === State.Closed || this.state === State.Errored) return;
 		const wasOpen = this.state === State.Open;
 		this.state = State.Closed;
-		this.chunks = [];
-		this.queued = 0;
+		this.drop();
 		const waiter = this.waiter;
 		this.waiter = undefined;
 		waiter?.resolve(undefined);
@@ -163,17 +194,33 @@ export class BodySource implements UnderlyingDefaultSource<Uint8Array>, DirectBo
 	}
 
 	private take(): Uint8Array {
+		if (this.chunks.length === 0) this.closeSlab();
 		const chunk = this.chunks.shift()!;
 		this.queued -= chunk.byteLength;
-		if (this.chunks.length === 0 && this.state === State.Ended) {
-			// The last chunk: the end is known, nothing more to watch.
-			this.state = State.Closed;
-			this.producer.bodyDone();
-		} else if (this.full && this.queued < highWater) {
+		// The last chunk of an ended body leaves the state Ended: the reader's next read closes it.
+		// Till then an abort still errors the body, as fetch's stream (closed on the pull after its
+		// last chunk) is errored by an abort before its reader saw the end.
+		if (this.full && this.queued < highWater) {
 			this.full = false;
 			this.producer.more();
 		}
 		return chunk;
+	}
+
+	/** The slab joins the queue; a mostly empty one is copied out, so it never holds 16 KiB for a byte. */
+	private closeSlab(): void {
+		const {slab: buffer, slabUsed: used} = this;
+		if (buffer === undefined) return;
+		this.slab = undefined;
+		this.slabUsed = 0;
+		if (used > 0) this.chunks.push(used * 2 < buffer.byteLength ? buffer.slice(0, used) : buffer.subarray(0, used));
+	}
+
+	private drop(): void {
+		this.chunks = [];
+		this.slab = undefined;
+		this.slabUsed = 0;
+		this.queued = 0;
 	}
 
 	private close(): void {

@@ -10,7 +10,7 @@ import type {Transform} from 'node:stream';
 
 type Coding = 'gzip' | 'deflate' | 'br' | 'zstd';
 
-const hasZstd = typeof (zlib as {createZstdDecompress?: unknown}).createZstdDecompress === 'function';
+export const hasZstd = typeof (zlib as {createZstdDecompress?: unknown}).createZstdDecompress === 'function';
 /** undici's limit (CVE-2022-32206 in curl): more codings than this is an attack, not a body. */
 const maxCodings = 5;
 

@@ -4,12 +4,15 @@
 // body, resolves a global Response, and fails the way undici's own fetch fails (`TypeError('fetch
 // failed', {cause})` before the headers, `TypeError('terminated', {cause})` after, exactly
 // `signal.reason` on abort), so classify.ts sees the same errors from both transports.
+// undici 8 dropped those callbacks for onRequestStart/onResponseStart/...(controller, ...):
+// ControllerExchange below speaks that form over the same logic.
 
 import {DeadlineReason} from '../deadlines.js';
 import {BodySource, type BodyProducer} from './body.js';
 import {codingsOf, Decoder, type DecoderSink} from './decode.js';
 import {followRedirect, isRedirect, type Hop} from './redirect.js';
-import {NodeResponse, releaseWhenCollected} from './response.js';
+import {makeResponse, releaseWhenCollected} from './response.js';
+import {requestPath, withoutFragment} from './url.js';
 
 export interface Dispatcher {
 	dispatch(options: Record<string, unknown>, handler: object): boolean;
@@ -28,8 +31,8 @@ export class Exchange implements BodyProducer, DecoderSink {
 	private stopReason: unknown = undefined;
 	/** undici finished the current request (complete or failed). */
 	private complete = false;
-	/** The current hop's response is a redirect we follow: its body is skipped. */
-	private following = false;
+	/** The current hop's response is a redirect: this takes over once its (empty) body is complete, or at once. */
+	private successor: Exchange | undefined = undefined;
 	private abortHop: ((reason?: unknown) => void) | undefined = undefined;
 	private resume: (() => void) | undefined = undefined;
 	private source: BodySource | undefined = undefined;
@@ -48,28 +51,43 @@ export class Exchange implements BodyProducer, DecoderSink {
 		private reject: Reject,
 	) {}
 
-	/** `body`: a request body still to be read into the hop (see transport.ts). */
-	start(body: Promise<Hop['body']> | undefined): void {
-		const {signal} = this;
-		if (signal) {
-			if (signal.aborted) return this.fail(signal.reason);
-			signal.addEventListener('abort', this);
-			this.listening = true;
+	/** The first hop: its request body is read (see request-body.ts) before it goes out. */
+	start(): void {
+		const {signal, hop: {body}} = this;
+		if (signal?.aborted) {
+			// As fetch: an aborted request cancels its body (a file behind a stream is closed).
+			body?.cancel(signal.reason);
+			return this.fail(signal.reason);
 		}
+		this.listen();
 		if (!body) return this.send();
-		body.then((value) => {
-			this.hop.body = value;
+		body.prepare().then(() => {
 			if (!this.settled) this.send();
-			// Aborted meanwhile: a stream never sent still lets go of the caller's body.
-			else if (!(value instanceof Uint8Array) && value) void (value as AsyncGenerator).return(undefined);
 		}, (error: unknown) => this.failEarly(error));
+	}
+
+	/** A hop after a redirect: its body, if any, is the first hop's bytes. */
+	private startNext(): void {
+		const {signal} = this;
+		if (signal?.aborted) return this.fail(signal.reason);
+		this.listen();
+		this.send();
+	}
+
+	private listen(): void {
+		if (!this.signal) return;
+		this.signal.addEventListener('abort', this);
+		this.listening = true;
 	}
 
 	private send(): void {
 		const {url, method, headers, body} = this.hop;
-		// fetch keeps a bare trailing "?" (URL drops it from `search`).
-		const path = url.search === '' && url.href.endsWith('?') ? `${url.pathname}?` : url.pathname + url.search;
-		this.dispatcher.dispatch({origin: url.origin, path, method, headers, body}, this);
+		try {
+			this.dispatcher.dispatch({origin: url.origin, path: requestPath(url), method, headers, body: body === null ? null : body.wire}, this);
+		} catch (error) {
+			// A dispatcher that throws instead of reporting through the handler (a caller's own).
+			this.failEarly(error);
+		}
 	}
 
 	// --- undici's handler callbacks ---
@@ -79,19 +97,28 @@ export class Exchange implements BodyProducer, DecoderSink {
 		else this.abortHop = abort;
 	}
 
-	onHeaders(status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
+	onHeaders(status: number, raw: RawHeaders, resume: () => void, statusText: string): boolean {
+		if (this.settled) return true; // a redirect's own response, already left for the next hop
 		if (status < 200) return true; // 100 Continue, 103 Early Hints: the real response follows
+		// Node's fetch has no way to ask for proxy credentials: a 407 is a network error there.
+		if (status === 407) {
+			this.failEarly(new Error('proxy authentication required'));
+			return false;
+		}
 		if (this.redirect !== 'manual' && isRedirect(status)) {
+			// fetch refuses every redirect status in mode "error", Location or not.
+			if (this.redirect === 'error') {
+				this.failEarly(new Error('unexpected redirect'));
+				return false;
+			}
 			const location = findHeader(raw, 'location');
 			if (location !== undefined) {
-				const next = this.redirect === 'error' ? new Error('unexpected redirect') : followRedirect(this.hop, status, location);
+				const next = followRedirect(this.hop, status, location);
 				if (next instanceof Error) {
 					this.failEarly(next);
 					return false;
 				}
-				// The redirect's own body is read and dropped; the next hop goes out when it ends.
-				this.hop = next;
-				this.following = true;
+				this.follow(next);
 				return true;
 			}
 		}
@@ -112,12 +139,13 @@ export class Exchange implements BodyProducer, DecoderSink {
 
 	onComplete(): void {
 		this.abortHop = undefined;
-		if (this.following) {
-			this.following = false;
-			if (!this.stopped) this.send();
-			return;
-		}
 		this.complete = true;
+		const successor = this.successor;
+		if (successor) {
+			// The redirect's body was complete with its headers: the connection goes on to the next hop.
+			this.successor = undefined;
+			return successor.startNext();
+		}
 		if (this.decoder) this.decoder.end();
 		else if (this.source) this.source.end();
 		else this.bodyDone();
@@ -136,6 +164,8 @@ export class Exchange implements BodyProducer, DecoderSink {
 	/** The signal's abort listener (an object listener: no closure per request). */
 	handleEvent(): void {
 		const reason = this.signal!.reason;
+		// As fetch: an abort cancels the request body too (an upload may outlast the response headers).
+		this.hop.body?.cancel(reason);
 		if (!this.settled) {
 			this.fail(reason);
 			this.stop(reason);
@@ -190,20 +220,42 @@ export class Exchange implements BodyProducer, DecoderSink {
 
 	// ---
 
-	private respond(status: number, raw: Buffer[], resume: () => void, statusText: string): void {
-		const {url, method, redirects} = this.hop;
-		const hash = url.href.indexOf('#');
-		const href = hash < 0 ? url.href : url.href.slice(0, hash);
+	/**
+	 * A redirect: a new Exchange takes over the promise and the signal for the next hop. fetch drops
+	 * the redirect's connection with its body unread, so a slow or endless body cannot hold the
+	 * request; the usual empty body is complete in the same socket read, and then the connection
+	 * is kept for the next hop (onComplete). Otherwise the hop is aborted on the next tick.
+	 */
+	private follow(next: Hop): void {
+		const Next = this.constructor as new (...args: ConstructorParameters<typeof Exchange>) => Exchange;
+		this.successor = new Next(next, this.dispatcher, this.redirect, this.signal, this.connect, this.resolve, this.reject);
+		this.settle();
+		this.bodyDone();
+		process.nextTick(leaveRedirect, this);
+	}
+
+	/** The redirect's body is still coming a tick after its headers: drop it and go on. */
+	leaveRedirect(): void {
+		const successor = this.successor;
+		if (!successor) return;
+		this.successor = undefined;
+		this.stop(new Error('redirect followed'));
+		successor.startNext();
+	}
+
+	private respond(status: number, raw: RawHeaders, resume: () => void, statusText: string): void {
+		const {url, method, redirects, crossed} = this.hop;
 		const nullBody = method === 'HEAD' || status === 204 || status === 205 || status === 304;
 		const source = nullBody ? undefined : new BodySource(this);
-		const response = new NodeResponse(source ? source.stream : null, {status, statusText}, href, redirects > 0, source);
+		const response = makeResponse(source ? source.stream : null, status, statusText, undefined, withoutFragment(url), redirects > 0, crossed ? 'cors' : 'basic', source);
 		// Straight into the Response's own Headers: one validation pass, set-cookie lines kept apart.
 		const {headers} = response;
 		let encoding: string | undefined;
 		for (let i = 0; i < raw.length; i += 2) {
-			const name = raw[i]!.toString('latin1');
-			const value = raw[i + 1]!.toString('latin1');
-			if (name.length === 16 && name.toLowerCase() === 'content-encoding') encoding = value;
+			const name = latin1(raw[i]!);
+			const value = latin1(raw[i + 1]!);
+			// Every Content-Encoding line counts: several lines are one list, as fetch reads them.
+			if (name.length === 16 && name.toLowerCase() === 'content-encoding') encoding = encoding === undefined ? value : `${encoding}, ${value}`;
 			headers.append(name, value);
 		}
 		if (source && encoding !== undefined) {
@@ -260,12 +312,36 @@ function watchIfIncomplete(exchange: Exchange): void {
 	exchange.watchIfIncomplete();
 }
 
-function findHeader(raw: Buffer[], name: string): string | undefined {
+function leaveRedirect(exchange: Exchange): void {
+	exchange.leaveRedirect();
+}
+
+/** Name, value, name, value...: Buffers from HTTP/1.1, strings from HTTP/2 (a caller's h2 dispatcher). */
+type RawHeaders = Array<Buffer | string>;
+
+function latin1(bytes: Buffer | string): string {
+	return typeof bytes === 'string' ? bytes : bytes.toString('latin1');
+}
+
+function findHeader(raw: RawHeaders, name: string): string | undefined {
 	for (let i = 0; i < raw.length; i += 2) {
 		const key = raw[i]!;
-		if (key.length === name.length && key.toString('latin1').toLowerCase() === name) return raw[i + 1]!.toString('latin1');
+		if (key.length === name.length && latin1(key).toLowerCase() === name) return latin1(raw[i + 1]!);
 	}
 	return undefined;
+}
+
+/** undici 8 gives HTTP/2 headers as an object (name: value or values), not as a flat list. */
+function flatten(raw: unknown, parsed: unknown): RawHeaders {
+	if (Array.isArray(raw)) return raw as RawHeaders;
+	const flat: RawHeaders = [];
+	const source = (raw ?? parsed ?? {}) as Record<string, unknown>;
+	for (const name of Object.keys(source)) {
+		const value = source[name];
+		if (Array.isArray(value)) for (const item of value) flat.push(name, String(item));
+		else if (value !== undefined) flat.push(name, String(value));
+	}
+	return flat;
 }
 
 function hasCode(error: unknown, code: string): boolean {
@@ -274,4 +350,38 @@ function hasCode(error: unknown, code: string): boolean {
 		current = current.cause as typeof current;
 	}
 	return false;
+}
+
+/** The controller handler of undici 8 (undici 7 takes it too, through a wrapper: it gets Exchange). */
+interface Controller {
+	readonly rawHeaders: unknown;
+	abort(reason: unknown): void;
+	pause(): void;
+	resume(): void;
+}
+
+export class ControllerExchange extends Exchange {
+	private controller: Controller | undefined = undefined;
+	private readonly resumeHop = () => this.controller?.resume();
+
+	onRequestStart(controller: Controller): void {
+		this.controller = controller;
+		this.onConnect((reason) => controller.abort(reason));
+	}
+
+	onResponseStart(controller: Controller, status: number, headers: unknown, statusText: string): void {
+		if (!this.onHeaders(status, flatten(controller.rawHeaders, headers), this.resumeHop, statusText)) controller.pause();
+	}
+
+	onResponseData(controller: Controller, chunk: Buffer): void {
+		if (!this.onData(chunk)) controller.pause();
+	}
+
+	onResponseEnd(): void {
+		this.onComplete();
+	}
+
+	onResponseError(_controller: Controller | null, error: unknown): void {
+		this.onError(error);
+	}
 }

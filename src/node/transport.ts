@@ -1,13 +1,18 @@
 // The Node transport: fetch over npm undici's dispatcher (an Agent of our own), without undici's
-// fetch: exchange.ts speaks to the Agent directly and builds a global Response (the WHATWG layer of
-// undici's fetch costs more than the whole request below it). undici is loaded when a transport is
-// created, so importing `surefetch/node` never fails; creating one without undici installed throws
-// a message that says what to install.
+// fetch for the common case: exchange.ts speaks to the Agent directly and builds a global Response
+// (the WHATWG layer of undici's fetch costs more than the whole request below it). What it does not
+// do itself goes to undici's own fetch over the same Agent (delegate.ts). undici (7 or 8: an
+// optional peer dependency) is loaded when a transport is created, so importing `surefetch/node`
+// never fails; creating one without undici installed throws a message that says what to install.
 
 import {createRequire} from 'node:module';
 import {connectDeadline, connectPhaseSupport, ourTransport} from '../options.js';
-import {Exchange, type Dispatcher, type RedirectMode} from './exchange.js';
+import {hasZstd} from './decode.js';
+import {fetchWithUndici, needsUndiciFetch, type UndiciFetch} from './delegate.js';
+import {ControllerExchange, Exchange, type Dispatcher, type RedirectMode} from './exchange.js';
 import type {Hop} from './redirect.js';
+import {OutgoingBody} from './request-body.js';
+import {isBadPort} from './url.js';
 
 export interface NodeTransportOptions {
 	/** Most connections per origin (undici `connections`). Default: no limit. */
@@ -30,16 +35,31 @@ export interface NodeTransport {
 
 type Agent = Dispatcher & {close(): Promise<void>};
 
-interface Undici {
+/** What the transport needs of npm undici: its Agent, its fetch, and which handler API it speaks. */
+export interface Undici {
 	Agent: new (options: Record<string, unknown>) => Agent;
+	fetch: UndiciFetch;
+	/** The major version: 8 and later take only the controller handler API (onRequestStart, ...). */
+	major: number;
 }
 
 function loadUndici(): Undici {
+	const require = createRequire(import.meta.url);
+	let undici: Omit<Undici, 'major'>;
 	try {
-		return createRequire(import.meta.url)('undici') as Undici;
+		undici = require('undici') as Omit<Undici, 'major'>;
 	} catch (error) {
-		throw new Error('surefetch/node needs the npm package undici 7.x (an optional peer dependency): npm install undici@7', {cause: error});
+		// undici 8 needs Node >= 22.19; undici 7 runs on every Node surefetch supports.
+		const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+		const wanted = major > 22 || (major === 22 && minor >= 19) ? 'undici@8' : 'undici@7';
+		throw new Error(`surefetch/node needs the npm package undici, 7.x or 8.x (an optional peer dependency): npm install ${wanted}`, {cause: error});
 	}
+	let version = '';
+	try {
+		version = (require('undici/package.json') as {version: string}).version;
+	} catch {}
+	// Unknown version: the controller API, which undici 7 also takes (through a wrapper).
+	return {Agent: undici.Agent, fetch: undici.fetch, major: Number.parseInt(version, 10) || 8};
 }
 
 function checkCount(name: string, value: unknown, min: number): void {
@@ -52,7 +72,13 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 	checkCount('keepAliveTimeout', options.keepAliveTimeout, 1);
 	checkCount('pipelining', options.pipelining, 0);
 	if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) throw new TypeError('tls must be an object of TLS options');
-	const undici = loadUndici();
+	return transportOver(loadUndici(), options);
+}
+
+/** The transport over a given undici (the tests run it over both majors). Options are checked by the caller. */
+export function transportOver(undici: Undici, options: NodeTransportOptions): NodeTransport {
+	// undici 7 calls the classic callbacks directly; undici 8 knows only the controller form.
+	const OwnExchange = undici.major >= 8 ? ControllerExchange : Exchange;
 	// One agent per connect deadline: undici sets the connect timeout per agent, not per request.
 	const agents = new Map<number | false, Agent>();
 	const agentFor = (connect: number | false) => {
@@ -69,24 +95,40 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 		return agent;
 	};
 
-	const transport = ((input: string | URL | Request, init?: TransportInit) => {
+	// `fetch.length` is 1, as the global fetch's (init is optional).
+	const transport = ((input: string | URL | Request, init: TransportInit | undefined = undefined) => {
 		let request: Request;
 		try {
-			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init);
+			// The Request is not given the signal: it would follow it with a listener that only its
+			// collection removes (a signal shared by many calls would collect them). The Exchange
+			// listens to the signal itself, and lets go when the request is over.
+			request = input instanceof Request && !changesRequest(init) ? input : new Request(input, init?.signal ? {...init, signal: undefined} : init);
 		} catch (error) {
 			return Promise.reject(error);
 		}
-		const connect = init?.[connectDeadline] ?? false;
+		const stream = request.body;
+		// fetch refuses a Request whose body is gone, rather than sending nothing in its place.
+		if (stream !== null && (request.bodyUsed || stream.locked)) return Promise.reject(new TypeError('Cannot construct a Request with a Request object that has already been used.'));
+		const dispatcher = init?.dispatcher ?? undefined;
+		if (dispatcher !== undefined && typeof (dispatcher as Partial<Dispatcher>).dispatch !== 'function') {
+			return Promise.reject(new TypeError('fetch option `dispatcher` must be an undici Dispatcher (an object with a dispatch method)'));
+		}
+		const connect = dispatcher ? false : init?.[connectDeadline] ?? false;
 		const url = new URL(request.url);
-		const {method} = request;
-		const hop: Hop = {url, method, headers: headerList(request, url.protocol === 'https:', init?.cache ?? request.cache), body: null, redirects: 0};
-		const body = method === 'GET' || method === 'HEAD' ? null : request.body;
 		const signal = init?.signal ?? request.signal;
+		const cache = init?.cache ?? request.cache;
+		const body = stream === null ? null : new OutgoingBody(request, stream);
+		if (needsUndiciFetch(request, url.protocol)) return fetchWithUndici(undici.fetch, request, cache, body, dispatcher ?? agentFor(connect), signal);
+		if (isBadPort(url)) return Promise.reject(new TypeError('fetch failed', {cause: new Error('bad port')}));
+		const hop: Hop = {url, method: request.method, headers: headerList(request, url.protocol === 'https:', cache), body, redirects: 0, first: url, crossed: false};
+		// A caller's dispatcher may come from either undici major: the controller form suits both.
+		const Flavour = dispatcher ? ControllerExchange : OwnExchange;
 		return new Promise<Response>((resolve, reject) => {
-			new Exchange(hop, agentFor(connect), request.redirect as RedirectMode, signal, connect, resolve, reject).start(body ? bodyOf(body) : undefined);
+			new Flavour(hop, (dispatcher as Dispatcher | undefined) ?? agentFor(connect), request.redirect as RedirectMode, signal, connect, resolve, reject).start();
 		});
 	}) as NodeTransport;
 	Object.defineProperties(transport, {
+		name: {value: 'fetch'},
 		close: {value: async () => {
 			await Promise.all([...agents.values()].map((agent) => agent.close()));
 			agents.clear();
@@ -97,82 +139,76 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 	return transport;
 }
 
-type TransportInit = RequestInit & {[connectDeadline]?: number | false};
+/** undici's `dispatcher` extension, and the connect deadline an attempt hands over (attempt.ts). */
+type TransportInit = RequestInit & {dispatcher?: unknown; [connectDeadline]?: number | false};
 
 /** An init that changes the Request itself (not just how it is sent) needs a new Request, as in fetch. */
 function changesRequest(init: RequestInit | undefined): boolean {
-	return init !== undefined && (init.method !== undefined || init.headers !== undefined || init.body !== undefined || init.redirect !== undefined);
+	return init !== undefined && (init.method !== undefined || init.headers !== undefined || init.body !== undefined || init.redirect !== undefined
+		|| init.integrity !== undefined || init.referrer !== undefined || init.referrerPolicy !== undefined || init.mode !== undefined
+		|| init.credentials !== undefined || init.keepalive !== undefined);
 }
 
+// Node's fetch offers zstd where its own undici does (Node 26), when node:zlib can undo it.
+const runtimeUndici = Number.parseInt(process.versions.undici ?? '0', 10);
+const httpsEncodings = hasZstd && runtimeUndici >= 8 ? 'br, gzip, deflate, zstd' : 'br, gzip, deflate';
+
 /**
- * The request's headers as undici takes them (a flat list), with what fetch adds when they are
- * missing: Accept, Accept-Encoding (what decode.ts undoes), User-Agent, and for `cache: 'no-store'`
- * or `'reload'` Pragma and Cache-Control. Host is fetch's to set, not the caller's.
+ * The request's headers as undici takes them (a flat list), with what Node's fetch adds, in its
+ * order: Accept, Accept-Language, Sec-Fetch-Mode (fetch's own: "cors", the only mode this path
+ * takes), User-Agent, the cache mode's headers (a conditional request counts as `no-store`), and
+ * Accept-Encoding (what decode.ts undoes; `identity` for a Range). Host is fetch's to set.
+ * Names go out in lower case: a global Headers does not keep the case it was given.
  */
 function headerList(request: Request, https: boolean, cache: RequestCache): string[] {
 	const list: string[] = [];
 	let accept = false;
-	let encoding = false;
+	let language = false;
 	let agent = false;
 	let range = false;
+	let encoding = -1;
 	let pragma = false;
 	let cacheControl = false;
+	let conditional = false;
 	for (const [name, value] of request.headers) {
 		switch (name) {
-			case 'host': continue;
+			case 'host':
+			case 'sec-fetch-mode':
+				continue;
 			case 'accept': accept = true; break;
-			case 'accept-encoding': encoding = true; break;
+			case 'accept-language': language = true; break;
+			case 'accept-encoding': encoding = list.length + 1; break;
 			case 'user-agent': agent = true; break;
 			case 'range': range = true; break;
 			case 'pragma': pragma = true; break;
 			case 'cache-control': cacheControl = true; break;
+			case 'if-modified-since':
+			case 'if-none-match':
+			case 'if-unmodified-since':
+			case 'if-match':
+			case 'if-range':
+				conditional = true;
+				break;
 		}
 		list.push(name, value);
 	}
 	if (!accept) list.push('accept', '*/*');
-	// A range of encoded bytes means nothing once decoded.
-	if (!encoding) list.push('accept-encoding', range ? 'identity' : https ? 'br, gzip, deflate' : 'gzip, deflate');
+	if (!language) list.push('accept-language', '*');
+	list.push('sec-fetch-mode', 'cors');
 	if (!agent) list.push('user-agent', 'node');
-	if (cache === 'no-store' || cache === 'reload') {
+	if (cache === 'default' && conditional) cache = 'no-store';
+	if (cache === 'no-cache') {
+		if (!cacheControl) list.push('cache-control', 'max-age=0');
+	} else if (cache === 'no-store' || cache === 'reload') {
 		if (!pragma) list.push('pragma', 'no-cache');
 		if (!cacheControl) list.push('cache-control', 'no-cache');
 	}
+	// A range of encoded bytes means nothing once decoded.
+	if (range) {
+		if (encoding < 0) list.push('accept-encoding', 'identity');
+		else list[encoding] += ', identity';
+	} else if (encoding < 0) {
+		list.push('accept-encoding', https ? httpsEncodings : 'gzip, deflate');
+	}
 	return list;
-}
-
-const noBytes = new Uint8Array(0);
-
-/**
- * A request body. One chunk that ends at once (a string, bytes, JSON: what ky sends) goes out as
- * bytes with a Content-Length, as fetch sends it, and can be sent again after a 307/308; anything
- * else is streamed (chunked). The wait for the end is one macrotask at most, so a stream that
- * pauses after its first chunk (a live upload) starts at once.
- */
-async function bodyOf(stream: ReadableStream<Uint8Array>): Promise<Uint8Array | AsyncIterable<Uint8Array>> {
-	const reader = stream.getReader();
-	const first = await reader.read();
-	if (first.done) {
-		reader.releaseLock();
-		return noBytes;
-	}
-	const next = reader.read();
-	const second = await Promise.race([next, new Promise<undefined>((resolve) => setImmediate(() => resolve(undefined)))]);
-	if (second?.done) {
-		reader.releaseLock();
-		return first.value;
-	}
-	return streamed(reader, first.value, next);
-}
-
-async function* streamed(reader: ReadableStreamDefaultReader<Uint8Array>, first: Uint8Array, next: Promise<ReadableStreamReadResult<Uint8Array>>): AsyncGenerator<Uint8Array> {
-	let ended = false;
-	try {
-		yield first;
-		for (let result = await next; !result.done; result = await reader.read()) yield result.value;
-		ended = true;
-	} finally {
-		// undici stopped early (the request failed or was aborted): the caller's stream is released.
-		if (!ended) void reader.cancel().catch(() => {});
-		else reader.releaseLock();
-	}
 }

@@ -1,8 +1,12 @@
 // `surefetch/node`: the transport on npm undici's dispatcher. Pool settings, TLS options, the
 // connect phase that only a transport seeing the connection can time, and everything fetch does
 // that the transport does itself: redirects, decoding, request bodies, the body's two readers.
+import {copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
 import {createServer as createHttpServer, type IncomingMessage, type ServerResponse} from 'node:http';
 import {createServer, type Server} from 'node:net';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
 import zlib from 'node:zlib';
 import {fetch as undiciFetch} from 'undici';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -64,6 +68,24 @@ describe('surefetch/node', () => {
 		expect(() => createClient({timeout: {connect: 100}})).toThrow(/surefetch\/node/);
 		expect(() => createClient({fetch: createNodeTransport(), timeout: {connect: 100}})).not.toThrow();
 		expect(() => createNodeTransport({connections: 0})).toThrow(RangeError);
+	});
+
+	it('without undici installed, creating one says which undici to install (8 from Node 22.19, else 7)', async () => {
+		// The built entry copied where no node_modules can be found: `undici` does not resolve.
+		const dir = mkdtempSync(join(tmpdir(), 'surefetch-no-undici-'));
+		try {
+			for (const file of readdirSync(new URL('../../dist/', import.meta.url))) if (file.endsWith('.js')) copyFileSync(new URL(`../../dist/${file}`, import.meta.url), join(dir, file));
+			writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
+			const result = await runNodeChild(`
+				const {createNodeTransport} = await import(${JSON.stringify(pathToFileURL(join(dir, 'node.js')).href)});
+				try { createNodeTransport(); } catch (error) { console.log(error.message); }
+			`);
+			const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+			const wanted = major > 22 || (major === 22 && minor >= 19) ? 'undici@8' : 'undici@7';
+			expect(result.stdout.trim()).toBe(`surefetch/node needs the npm package undici, 7.x or 8.x (an optional peer dependency): npm install ${wanted}`);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 
 	it('connections caps the pool: the server never sees more at once', async () => {
@@ -397,7 +419,7 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 		}
 	});
 
-	it('a Response dropped unread releases its request when collected, as with fetch', async () => {
+	it('a Response dropped unread (or cloned, both dropped) releases its request when collected, as with fetch', async () => {
 		const group = uid('dropped');
 		// The built package (test/run.mjs builds before the suite): a child Node 20 cannot load .ts.
 		const transportModule = new URL('../../dist/node/node.js', import.meta.url).href;
@@ -405,10 +427,16 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			const {createNodeTransport} = await import(${JSON.stringify(transportModule)});
 			const transport = createNodeTransport();
 			let response = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}`))});
+			// A clone tees the body: the original and its clone, both dropped unread, release it too.
+			let cloned = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}&n=2`))});
+			let clone = cloned.clone();
+			// One that undici's own fetch answered (a referrer): its body is passed on, and let go the same way.
+			let referred = await transport(${JSON.stringify(at(`/stall-mid-body?group=${group}&n=3`))}, {referrer: 'http://127.0.0.1/page'});
 			const kept = await transport(${JSON.stringify(at('/ok'))}); // one whose body is read later: untouched
 			// Its Response dropped, its stream being read: untouched (an unlocked, unread one is cancelled, as in fetch).
 			const reader = (await transport(${JSON.stringify(at('/bytes?n=300000'))})).body.getReader();
 			response = undefined;
+			cloned = clone = referred = undefined;
 			for (let i = 0; i < 5; i++) {
 				globalThis.gc();
 				await new Promise((r) => setTimeout(r, 20));
