@@ -722,7 +722,7 @@ describe('surefetch/node: memory', () => {
 		server.listen(0, '127.0.0.1');
 		await once(server, 'listening');
 		const url = `http://127.0.0.1:${(server.address() as {port: number}).port}/`;
-		const dist = (name: string) => JSON.stringify(fileURLToPath(new URL(`../../dist/${name}.js`, import.meta.url)));
+		const dist = (name: string) => JSON.stringify(fileURLToPath(new URL(`../../dist/node/${name}.js`, import.meta.url)));
 		try {
 			// Without coalescing, each byte is an object kept by the reader: ~100 MiB for 2 MiB.
 			const result = await runNodeChild(`

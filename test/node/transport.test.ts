@@ -74,7 +74,7 @@ describe('surefetch/node', () => {
 		// The built entry copied where no node_modules can be found: `undici` does not resolve.
 		const dir = mkdtempSync(join(tmpdir(), 'surefetch-no-undici-'));
 		try {
-			for (const file of readdirSync(new URL('../../dist/', import.meta.url))) if (file.endsWith('.js')) copyFileSync(new URL(`../../dist/${file}`, import.meta.url), join(dir, file));
+			for (const file of readdirSync(new URL('../../dist/node/', import.meta.url))) if (file.endsWith('.js')) copyFileSync(new URL(`../../dist/node/${file}`, import.meta.url), join(dir, file));
 			writeFileSync(join(dir, 'package.json'), '{"type": "module"}');
 			const result = await runNodeChild(`
 				const {createNodeTransport} = await import(${JSON.stringify(pathToFileURL(join(dir, 'node.js')).href)});
