@@ -22,8 +22,8 @@ const messages: Array<[RegExp, Verdict]> = [
 	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, ['network', 'protocol']],
 ];
 
-/** Browsers hide the reason on purpose: these only say "the network failed". */
-const opaque = /^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Load failed|The Internet connection appears to be offline\.|The network connection was lost\.|Network request failed)(?: \(|$)/;
+/** Runtimes that hide the reason (browsers on purpose), or a bare message with no cause: "the network failed". */
+const opaque = /^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Load failed|The Internet connection appears to be offline\.|The network connection was lost\.|Network request failed|fetch failed|terminated| A network error occurred\.|Network connection lost\.?|error sending request for url)(?: \(|$)/;
 
 function verdictOf(error: object): Verdict | undefined {
 	const {code, name, message} = error as {code?: unknown; name?: unknown; message?: unknown};

@@ -312,6 +312,8 @@ export class Operation implements LinkTarget, CallContext {
 		if (this.node.aborted) return this.abortFailure(error === this.node.reason ? undefined : error);
 		// ky's own timer: an init hook set ky's `timeout`.
 		if (e?.name === 'TimeoutError' && e.request instanceof Request) return new TimeoutError({...this.context(error), phase: 'attempt', timeout: undefined});
+		// ky wraps an error it takes for the network's (a custom fetch's bare TypeError): classify what it wraps.
+		if (e?.name === 'NetworkError' && e.request instanceof Request) return this.classify((error as {cause?: unknown}).cause ?? error, 'headers');
 		return fromAbortReason(error, this.context(this.lastFailure)) ?? error;
 	}
 

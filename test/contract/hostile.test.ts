@@ -171,3 +171,22 @@ describe('maxBodyBytes holds for a body the caller reads', () => {
 		expect((await (await api.get(at('/big?n=99000&cl=0'))).arrayBuffer()).byteLength).toBe(99_000);
 	});
 });
+
+describe('what a custom fetch throws', () => {
+	it('a bare network message is a NetworkError (never ky\'s own wrapper, never the raw URL); an error of its own passes unchanged', async () => {
+		for (const message of ['fetch failed', 'Failed to fetch', 'Network connection lost', ' A network error occurred.', 'error sending request for url (http://x/)']) {
+			const api = createClient({retry: 0, fetch: async () => {
+				throw new TypeError(message);
+			}});
+			const error = await api.get('http://127.0.0.1:9/x?token=T0K3N').catch((e: unknown) => e) as FetchFailure;
+			expect(error, message).toMatchObject({kind: 'network', code: 'unknown', phase: 'headers'});
+			expect(error.name).toBe('NetworkError');
+			expect(`${error.message} ${JSON.stringify(error)}`).not.toMatch(/pa55w0rd|T0K3N/);
+		}
+		const mine = new RangeError('my transport');
+		const api = createClient({retry: 0, fetch: async () => {
+			throw mine;
+		}});
+		await expect(api.get('http://127.0.0.1:9/x')).rejects.toBe(mine);
+	});
+});
