@@ -18,7 +18,8 @@ const messages: Array<[RegExp, Verdict]> = [
 	[/^(?:bad port|unknown scheme)$/, ['invalid']],
 	// surefetch sends only http(s), data: and blob: URLs: another scheme can only come from a redirect.
 	[/^URL scheme must be a HTTP\(S\) scheme$/, ['network', 'protocol']],
-	[/redirect count exceeded|too many redirects|redirect loop/i, ['network', 'protocol']],
+	[/redirect count exceeded|too many redirects|redirect loop|unexpected redirect|too many content-encodings|cross origin not allowed for request mode/i, ['network', 'protocol']],
+	[/proxy authentication required/i, ['network', 'proxy']],
 	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, ['network', 'protocol']],
 ];
 
