@@ -10,6 +10,7 @@
 import {DeadlineReason} from '../deadlines.js';
 import {BodySource, type BodyProducer} from './body.js';
 import {codingsOf, Decoder, type DecoderSink} from './decode.js';
+import {proxyFailure, ProxyError} from './proxy.js';
 import {followRedirect, isRedirect, type Hop} from './redirect.js';
 import {makeResponse, releaseWhenCollected} from './response.js';
 import {requestPath, withoutFragment} from './url.js';
@@ -40,6 +41,12 @@ export class Exchange implements BodyProducer, DecoderSink {
 	private listening = false;
 	/** Until the tick after the headers: is the body still coming? (see `respond`). */
 	private response: Response | undefined = undefined;
+	/**
+	 * The proxy's origin when this hop goes to a proxy in absolute-form (set by the proxy's client,
+	 * proxy.ts): a failure before the response is then the proxy's. Through a tunnel the proxy's
+	 * part ends with the CONNECT, whose failures proxy.ts marks itself.
+	 */
+	proxy: string | null = null;
 
 	constructor(
 		private hop: Hop,
@@ -101,8 +108,9 @@ export class Exchange implements BodyProducer, DecoderSink {
 		if (this.settled) return true; // a redirect's own response, already left for the next hop
 		if (status < 200) return true; // 100 Continue, 103 Early Hints: the real response follows
 		// Node's fetch has no way to ask for proxy credentials: a 407 is a network error there.
+		// (undici's absolute-form client turns a proxy's 407 into an error before it gets here.)
 		if (status === 407) {
-			this.failEarly(new Error('proxy authentication required'));
+			this.failEarly(this.proxy === null ? new Error('proxy authentication required') : new ProxyError(`proxy ${this.proxy}: answered 407 (Proxy Authentication Required)`, {statusCode: 407}));
 			return false;
 		}
 		if (this.redirect !== 'manual' && isRedirect(status)) {
@@ -155,7 +163,7 @@ export class Exchange implements BodyProducer, DecoderSink {
 		this.abortHop = undefined;
 		this.complete = true;
 		if (this.stopped) return;
-		if (!this.settled) return this.failEarly(error);
+		if (!this.settled) return this.failEarly(this.proxy === null ? error : proxyFailure(error, this.proxy, 'failed before the response'));
 		this.decoder?.destroy();
 		if (this.source) this.source.fail(new TypeError('terminated', {cause: error}));
 		else this.bodyDone();

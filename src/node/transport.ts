@@ -11,6 +11,7 @@ import {hasZstd} from './decode.js';
 import {fetchWithUndici, needsUndiciFetch, type UndiciFetch} from './delegate.js';
 import {ControllerExchange, Exchange, type Dispatcher, type RedirectMode} from './exchange.js';
 import type {Hop} from './redirect.js';
+import {proxyDispatcher, proxyRoute, type ProxyUndici} from './proxy.js';
 import {OutgoingBody} from './request-body.js';
 import {isBadPort} from './url.js';
 
@@ -21,8 +22,14 @@ export interface NodeTransportOptions {
 	keepAliveTimeout?: number;
 	/** Requests pipelined per connection (undici `pipelining`). Default 1. */
 	pipelining?: number;
-	/** TLS options for every connection: `ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, ... */
+	/** TLS options for every connection to an origin (through a proxy's tunnel too): `ca`, `cert`, `key`, `rejectUnauthorized`, `servername`, ... */
 	tls?: Record<string, unknown>;
+	/**
+	 * Default: the environment's `https_proxy`/`http_proxy`/`no_proxy` (lowercase first), read as
+	 * Node's fetch reads them with NODE_USE_ENV_PROXY. A URL forces one proxy for every request
+	 * (its userinfo: the proxy's credentials); `false` (or `''`) for none.
+	 */
+	proxy?: string | URL | false;
 }
 
 export interface NodeTransport {
@@ -35,8 +42,8 @@ export interface NodeTransport {
 
 type Agent = Dispatcher & {close(): Promise<void>};
 
-/** What the transport needs of npm undici: its Agent, its fetch, and which handler API it speaks. */
-export interface Undici {
+/** What the transport needs of npm undici: its Agent, its fetch, which handler API it speaks, and for a proxy its proxy agents (proxy.ts). */
+export interface Undici extends ProxyUndici {
 	Agent: new (options: Record<string, unknown>) => Agent;
 	fetch: UndiciFetch;
 	/** The major version: 8 and later take only the controller handler API (onRequestStart, ...). */
@@ -59,7 +66,8 @@ function loadUndici(): Undici {
 		version = (require('undici/package.json') as {version: string}).version;
 	} catch {}
 	// Unknown version: the controller API, which undici 7 also takes (through a wrapper).
-	return {Agent: undici.Agent, fetch: undici.fetch, major: Number.parseInt(version, 10) || 8};
+	const {Agent, fetch, ProxyAgent, EnvHttpProxyAgent, Pool, Client, errors} = undici;
+	return {Agent, fetch, ProxyAgent, EnvHttpProxyAgent, Pool, Client, errors, major: Number.parseInt(version, 10) || 8};
 }
 
 function checkCount(name: string, value: unknown, min: number): void {
@@ -79,17 +87,17 @@ export function createNodeTransport(options: NodeTransportOptions = {}): NodeTra
 export function transportOver(undici: Undici, options: NodeTransportOptions): NodeTransport {
 	// undici 7 calls the classic callbacks directly; undici 8 knows only the controller form.
 	const OwnExchange = undici.major >= 8 ? ControllerExchange : Exchange;
+	// The proxy, if any: decided once, for the transport's lifetime (proxy.ts).
+	const route = proxyRoute(options.proxy);
 	// One agent per connect deadline: undici sets the connect timeout per agent, not per request.
 	const agents = new Map<number | false, Agent>();
 	const agentFor = (connect: number | false) => {
 		let agent = agents.get(connect);
 		if (!agent) {
-			agent = new undici.Agent({
-				connections: options.connections ?? null,
-				keepAliveTimeout: options.keepAliveTimeout,
-				pipelining: options.pipelining,
-				connect: {...options.tls, ...(connect === false ? {} : {timeout: connect})},
-			});
+			const pool = {connections: options.connections ?? null, keepAliveTimeout: options.keepAliveTimeout, pipelining: options.pipelining};
+			agent = route.kind !== 'none'
+				? proxyDispatcher(undici, route, pool, options.tls, connect)
+				: new undici.Agent({...pool, connect: {...options.tls, ...(connect === false ? {} : {timeout: connect})}});
 			agents.set(connect, agent);
 		}
 		return agent;

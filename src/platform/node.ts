@@ -37,6 +37,8 @@ export const codes: Record<string, Verdict> = {
 	Z_BUF_ERROR: net('protocol'),
 	ERR_INVALID_HTTP_RESPONSE: net('protocol'),
 	UND_ERR_PRX_TLS: net('proxy'),
+	// undici 8's failed proxy connection; surefetch/node marks every proxy failure with it (src/node/proxy.ts).
+	UND_ERR_PRX_CONN: net('proxy'),
 };
 
 /** Code prefixes of families too large to list. */
