@@ -36,6 +36,9 @@ describe('the Node table', () => {
 		['UND_ERR_RES_CONTENT_LENGTH_MISMATCH', fetchFailed(coded('mismatch', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH')), {kind: 'network', code: 'protocol'}],
 		['Z_DATA_ERROR', new TypeError('terminated', {cause: coded('incorrect header check', 'Z_DATA_ERROR')}), {kind: 'network', code: 'protocol'}],
 		['redirect count exceeded', fetchFailed(new Error('redirect count exceeded')), {kind: 'network', code: 'protocol'}],
+		// A proxy's failure outranks what it wraps (surefetch/node marks every one with UND_ERR_PRX_CONN, as undici 8 does some).
+		['UND_ERR_PRX_CONN (undici 8, and surefetch/node\'s ProxyError)', fetchFailed(Object.assign(coded('Proxy Connection failed', 'UND_ERR_PRX_CONN', 'ProxyConnectionError'), {cause: coded('other side closed', 'UND_ERR_SOCKET', 'SocketError')})), {kind: 'network', code: 'proxy'}],
+		['UND_ERR_PRX_TLS', fetchFailed(Object.assign(coded('Secure Proxy Connection failed', 'UND_ERR_PRX_TLS', 'SecureProxyConnectionError'), {cause: coded('altname', 'ERR_TLS_CERT_ALTNAME_INVALID')})), {kind: 'network', code: 'proxy'}],
 		['UND_ERR_CONNECT_TIMEOUT', fetchFailed(coded('Connect Timeout Error', 'UND_ERR_CONNECT_TIMEOUT', 'ConnectTimeoutError')), {kind: 'timeout', phase: 'connect', timeout: undefined}],
 		['ETIMEDOUT', fetchFailed(coded('connect ETIMEDOUT', 'ETIMEDOUT')), {kind: 'timeout', phase: 'connect', timeout: undefined}],
 		['UND_ERR_HEADERS_TIMEOUT', fetchFailed(coded('Headers Timeout Error', 'UND_ERR_HEADERS_TIMEOUT', 'HeadersTimeoutError')), {kind: 'timeout', phase: 'headers', timeout: undefined}],

@@ -7,9 +7,10 @@ export interface ChildResult {
 	stderr: string;
 }
 
-export function runNodeChild(source: string, {limitMs = 60_000, flags = [] as string[], onStdout}: {limitMs?: number; flags?: string[]; onStdout?: (all: string) => void} = {}): Promise<ChildResult> {
+/** `env`: the child's whole environment (default: the test's). */
+export function runNodeChild(source: string, {limitMs = 60_000, flags = [] as string[], onStdout, env}: {limitMs?: number; flags?: string[]; onStdout?: (all: string) => void; env?: NodeJS.ProcessEnv} = {}): Promise<ChildResult> {
 	return new Promise((resolve, reject) => {
-		const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe']});
+		const child = spawn(process.execPath, [...flags, '--input-type=module', '-e', source], {stdio: ['ignore', 'pipe', 'pipe'], ...(env ? {env} : {})});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', (chunk: Buffer) => {
