@@ -4,7 +4,7 @@
 // its credentials (they reach the proxy and nothing else), each way a proxy fails, the pool, TLS and
 // connect deadline through it. In child processes (the test's own environment stays untouched):
 // the environment's https_proxy/http_proxy/no_proxy, held to Node's own fetch with NODE_USE_ENV_PROXY.
-import {copyFileSync, mkdtempSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
+import {copyFileSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs';
 import {createServer, type Server, type Socket} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -278,6 +278,37 @@ describe.each(flavours)('surefetch/node through a proxy, over %s', (_name, undic
 		const response = await over({proxy: proxy.url})(at('/ok'), {referrer: 'http://127.0.0.1/page'});
 		expect(await response.json()).toEqual({ok: true});
 		expect(proxy.seen.map((s) => [s.method, s.target])).toEqual([['GET', at('/ok')]]);
+	});
+});
+
+describe('README example: a proxy with credentials', () => {
+	it('runs as written (the built package, by name) through a proxy that wants those credentials, and says `proxy` with others', async () => {
+		const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+		const source = /<!-- example:proxy -->\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+		expect(source).toBeDefined();
+		const corp = await startProxy({auth: basic('user', 'pa55w0rd')});
+		try {
+			const dir = new URL('../../test-output/', import.meta.url);
+			mkdirSync(dir, {recursive: true});
+			const here = source!.replace('proxy.corp:3128', `127.0.0.1:${corp.port}`);
+			const files = [new URL('proxy-example.mjs', dir), new URL('proxy-example-wrong.mjs', dir)];
+			writeFileSync(files[0]!, here);
+			writeFileSync(files[1]!, here.replace('user:pa55w0rd@', 'user:wr0ng@'));
+			const result = await runNodeChild(`
+				const right = await import(${JSON.stringify(files[0]!.href)});
+				const wrong = await import(${JSON.stringify(files[1]!.href)});
+				console.log(JSON.stringify([await right.status(${JSON.stringify(at('/ok'))}), await right.status(${JSON.stringify(`${fault.tlsUrl}/ok`)}), await wrong.status(${JSON.stringify(at('/ok'))})]));
+				await Promise.all([right.transport.close(), wrong.transport.close()]);
+			`, {limitMs: 30_000, env: {PATH: process.env.PATH ?? '', NODE_EXTRA_CA_CERTS: fileURLToPath(new URL('../fault-server/cert/cert.pem', import.meta.url))}});
+			expect(result.stderr).toBe('');
+			const [http, https, refused] = JSON.parse(result.stdout) as [number, number, string];
+			expect([http, https]).toEqual([200, 200]);
+			expect(refused).toMatch(/^proxy: GET http:\/\/127\.0\.0\.1:\d+\/ok: network error \(proxy\)/);
+			expect(refused).not.toContain('wr0ng');
+			expect(corp.seen.map((s) => [s.method, s.auth])).toEqual([['GET', basic('user', 'pa55w0rd')], ['CONNECT', basic('user', 'pa55w0rd')], ['GET', basic('user', 'wr0ng')]]);
+		} finally {
+			await corp.close();
+		}
 	});
 });
 
