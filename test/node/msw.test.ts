@@ -23,7 +23,7 @@ const server = setupServer(
 		return HttpResponse.error();
 	}),
 	http.get(`${api}/slow`, async () => {
-		await delay(3_000);
+		await delay(8_000);
 		return HttpResponse.json({late: true});
 	}),
 	http.get(`${api}/missing`, () => HttpResponse.json({error: 'no such user'}, {status: 404})),
@@ -71,7 +71,7 @@ describe('MSW setupServer in front of the default client (global fetch)', () => 
 		const error = await failure(surefetch.get(`${api}/slow`, {retry: 0, timeout: {headers: 200}}));
 		expect(error).toBeInstanceOf(TimeoutError);
 		expect(error).toMatchObject({kind: 'timeout', phase: 'headers', timeout: 200});
-		expect(performance.now() - started).toBeLessThan(2_500); // the handler would answer after 3 s
+		expect(performance.now() - started).toBeLessThan(5_000); // the handler would answer after 8 s
 	});
 
 	it('an error status is an HttpError with its decoded body (JSON, or text in its charset)', async () => {
