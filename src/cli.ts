@@ -90,8 +90,9 @@ Options:
       --retry <n>          retries after the first attempt (default 2, as the library)
       --encoding <label>   decode the body in this charset, over BOM and header
       --max-body <bytes>   largest body accepted (default 64m; k, m, g suffixes; off)
-  -o, --output <file>      stream the body's bytes to <file>, with a progress line on stderr
-                           at a terminal; a body lost midway is not retried
+  -o, --output <file>      stream the body's bytes to <file> (- for stdout, as they are), with
+                           a progress line on stderr at a terminal; a body lost midway is not
+                           retried
   -f, --fail               an HTTP status >= 400 is an error (exit 22) and 408, 429, 5xx are
                            retried; without it, an error status is the answer: its body is
                            printed, exit 0
@@ -196,6 +197,7 @@ function parseCommandLine(argv: string[]): Plan | 'help' | 'version' {
 	if (values.version) return 'version';
 	if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'no URL given' : `one URL only, got ${positionals.length}`);
 	if (values.data && values.json) throw new UsageError('-d and --json cannot be used together');
+	if (values.output === '-' && values.report) throw new UsageError('-o - and --report both want stdout');
 
 	const headers: Array<[string, string]> = [];
 	for (const line of values.header ?? []) {
@@ -311,7 +313,7 @@ interface AttemptTrace {
 
 /** What the listeners saw, in ms since the call. */
 class Trace {
-	readonly started = performance.now();
+	#started = performance.now();
 	readonly attempts: AttemptTrace[] = [];
 	readonly backoffs: Array<{after: number; start: number; delay: number; end?: number}> = [];
 	timings: Timings | undefined;
@@ -321,8 +323,13 @@ class Trace {
 
 	constructor(private readonly live: ((line: string) => void) | undefined) {}
 
+	/** The call starts now: every time is counted from here. */
+	begin(): void {
+		this.#started = performance.now();
+	}
+
 	now(): number {
-		return performance.now() - this.started;
+		return performance.now() - this.#started;
 	}
 
 	get current(): AttemptTrace | undefined {
@@ -522,13 +529,17 @@ class WriteFailure extends Error {
  * member of the union. Returns the bytes written.
  */
 async function download(response: Response, path: string, progress: ReturnType<typeof progressLine> | undefined): Promise<number> {
-	let file: FileHandle;
+	const toStdout = path === '-';
+	let file: FileHandle | undefined;
 	try {
-		file = await open(path, 'w');
+		if (!toStdout) file = await open(path, 'w');
 	} catch (error) {
 		await response.body?.cancel().catch(() => {});
 		throw new WriteFailure(`cannot write ${path}: ${(error as Error).message}`);
 	}
+	const write = toStdout ? (chunk: Uint8Array) => new Promise<void>((resolve, reject) => {
+		process.stdout.write(chunk, (error) => (error ? reject(error) : resolve()));
+	}) : (chunk: Uint8Array) => file!.write(chunk);
 	const declared = Number(response.headers.get('content-length') ?? Number.NaN);
 	const encoded = !/^(?:identity)?$/i.test(response.headers.get('content-encoding') ?? '');
 	const total = Number.isSafeInteger(declared) && !encoded ? declared : undefined;
@@ -538,17 +549,17 @@ async function download(response: Response, path: string, progress: ReturnType<t
 		const reader = response.body?.getReader();
 		for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
 			try {
-				await file.write(chunk.value);
+				await write(chunk.value);
 			} catch (error) {
 				await reader!.cancel().catch(() => {});
-				throw new WriteFailure(`cannot write ${path}: ${(error as Error).message}`);
+				throw new WriteFailure(`cannot write ${toStdout ? 'to stdout' : path}: ${(error as Error).message}`);
 			}
 			written += chunk.value.byteLength;
 			progress?.update(written, total);
 		}
 	} finally {
 		progress?.clear();
-		await file.close();
+		await file?.close();
 	}
 	return written;
 }
@@ -632,6 +643,7 @@ async function run(argv: string[]): Promise<number> {
 	if (verbose) stderr(`* transport: ${transport.name}`);
 	let code: number;
 	try {
+		trace.begin();
 		const promise = client(plan.url, {
 			...(plan.method !== undefined && {method: plan.method}),
 			...(plan.body !== undefined && {method: plan.method ?? 'POST', body: plan.body as BodyInit}),

@@ -222,7 +222,7 @@ describe('surefetch command: output', {timeout: 60_000}, () => {
 		expect(run.stderr).toMatch(/^total .*1 attempt, ✗ timeout\.headers 200 ms fired$/m);
 	});
 
-	it('-o writes the exact bytes; --report then gives the file and its size', async () => {
+	it('-o writes the exact bytes (to a file, or to stdout with -o -); --report then gives the file and its size', async () => {
 		const dir = mkdtempSync(join(tmpdir(), 'surefetch-cli-'));
 		try {
 			const file = join(dir, 'bytes.bin');
@@ -233,10 +233,15 @@ describe('surefetch command: output', {timeout: 60_000}, () => {
 			expect(written.length).toBe(300_000);
 			expect(written.every((byte, i) => byte === i % 256)).toBe(true);
 			expect(run.stderr).toBe(''); // stderr is no terminal here: no progress line
+			// `-o -`: the same bytes on stdout, undecoded.
+			const raw = await surefetch(['-o', '-', at('/bytes?n=70000')]);
+			expect(raw.code).toBe(0);
+			expect(raw.stdoutBytes.length).toBe(70_000);
+			expect(raw.stdoutBytes.every((byte, i) => byte === i % 256)).toBe(true);
 		} finally {
 			rmSync(dir, {recursive: true, force: true});
 		}
-	});
+	}, 120_000);
 
 	it('-o at a terminal: a progress line with bytes, rate, percent and time left, rewritten in place and cleared', async () => {
 		// `script` (util-linux) gives the command a pseudo-terminal, so stderr is a TTY.
