@@ -93,9 +93,9 @@ Options:
   -o, --output <file>      stream the body's bytes to <file> (- for stdout, as they are), with
                            a progress line on stderr at a terminal; a body lost midway is not
                            retried
-  -f, --fail               an HTTP status >= 400 is an error (exit 22) and 408, 429, 5xx are
-                           retried; without it, an error status is the answer: its body is
-                           printed, exit 0
+  -f, --fail               an HTTP status >= 400 is an error (exit 22), and 408, 413, 429,
+                           500, 502, 503, 504 are retried; without it, an error status is the
+                           answer: its body is printed, exit 0, no retry
       --proxy <url>        send through this proxy (surefetch/node only)
   -v, --verbose            a waterfall of every attempt's phases on stderr
       --report             stdout is one JSON object: the response, or {ok: false, error}

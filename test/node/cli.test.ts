@@ -260,6 +260,17 @@ describe('surefetch command: output', {timeout: 60_000}, () => {
 		}
 	});
 
+	it('an error status without --fail is the answer (not retried); with --fail a 503 is retried', async () => {
+		const plain = uid('cli-503');
+		const once = await surefetch([at(`/flaky?id=${plain}&fail=1`)]);
+		expect(once).toMatchObject({code: 0, stdout: '{"error":"flaky: failure 1 of 1"}'});
+		expect((await stats(plain)).hits).toBe(1);
+		const failing = uid('cli-503-fail');
+		const retried = await surefetch(['--fail', at(`/flaky?id=${failing}&fail=1`)]);
+		expect(retried).toMatchObject({code: 0, stdout: '{"ok":true,"hits":2}'});
+		expect((await stats(failing)).hits).toBe(2);
+	}, 120_000);
+
 	it('--json sends a JSON body with its Content-Type and Accept, as curl does', async () => {
 		const run = await surefetch(['--json', '{"name":"Ada"}', at('/echo')]);
 		expect(run.code).toBe(0);
