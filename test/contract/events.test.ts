@@ -2,6 +2,7 @@
 import {describe, expect, it} from 'vitest';
 import {createClient, type ErrorEvent, type RequestEvent, type ResponseEvent} from '../../src/index.js';
 import {at} from '../support/fault.js';
+import {captureListenerReports} from '../support/reports.js';
 
 describe('listeners', () => {
 	it('request, response and error events with timings', async () => {
@@ -45,17 +46,22 @@ describe('listeners', () => {
 		]);
 	});
 
-	it('a listener that throws or rejects changes nothing', async () => {
+	it('a listener that throws or rejects changes nothing, and each throw is reported (a warning in Node, console.error in a browser)', async () => {
 		const api = createClient({retry: 0, on: {
 			request: () => {
-				throw new Error('listener bug');
+				throw new Error('request listener bug');
 			},
-			response: () => Promise.reject(new Error('async listener bug')),
+			response: () => Promise.reject(new Error('async response listener bug')),
 			error: () => {
-				throw new Error('listener bug');
+				throw new Error('error listener bug');
 			},
 		}});
-		expect(await api.get(at('/ok')).json()).toEqual({ok: true});
-		expect(await api.get(at('/status/418')).catch((e: unknown) => e)).toMatchObject({kind: 'http', status: 418});
+		const {reports} = await captureListenerReports(async () => {
+			expect(await api.get(at('/ok')).json()).toEqual({ok: true});
+			expect(await api.get(at('/status/418')).catch((e: unknown) => e)).toMatchObject({kind: 'http', status: 418});
+		});
+		expect(reports.sort()).toEqual([
+			'async response listener bug', 'async response listener bug', 'error listener bug', 'request listener bug', 'request listener bug',
+		]);
 	});
 });

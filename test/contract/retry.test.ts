@@ -3,6 +3,7 @@
 import {describe, expect, it} from 'vitest';
 import {createClient, type RetryEvent} from '../../src/index.js';
 import {at, stats, uid, failure} from '../support/fault.js';
+import {captureListenerReports} from '../support/reports.js';
 
 const fast = {delay: () => 20};
 
@@ -124,8 +125,10 @@ describe('retry', () => {
 			events.push(event);
 			throw new Error('listener bug');
 		}}});
-		expect(await api.get(at(`/flaky?id=${id}&fail=2&status=500`)).json()).toMatchObject({ok: true});
+		const {value, reports} = await captureListenerReports(() => api.get(at(`/flaky?id=${id}&fail=2&status=500`)).json());
+		expect(value).toMatchObject({ok: true});
 		expect(events.map((e) => [e.attempt, e.error.kind, e.delay])).toEqual([[1, 'http', 20], [2, 'http', 20]]);
+		expect(reports).toEqual(['listener bug', 'listener bug']);
 	});
 
 	it('jitter and backoffLimit shape the delay', async () => {
