@@ -12,7 +12,7 @@ import {at} from '../support/fault.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 function node(args: string[]): {status: number | null; stdout: string; stderr: string} {
-	const result = spawnSync(process.execPath, args, {cwd: root, encoding: 'utf8', timeout: 20_000});
+	const result = spawnSync(process.execPath, args, {cwd: root, encoding: 'utf8', timeout: 25_000});
 	return {status: result.status, stdout: result.stdout, stderr: result.stderr};
 }
 
