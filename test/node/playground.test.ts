@@ -138,4 +138,79 @@ describe('npm run playground', () => {
 		expect(await page.getByTestId('history-item').count()).toBe(3);
 		expect(pageErrors).toEqual([]);
 	});
+
+	// Below ~1000 px the page used to break: labels over inputs, cards so narrow that text went one
+	// word per line, the page wider than the screen. At each width, with the last run (stalled body)
+	// on screen: nothing wider than the viewport, no two boxes of one row over each other, and no
+	// text squeezed below a readable width.
+	for (const width of [900, 600, 375]) {
+		it(`fits a ${width} px wide screen: nothing wider than it, no overlapping labels, no squeezed text`, async () => {
+			await page.setViewportSize({width, height: 800});
+			// The timeline re-renders on resize; wait until its rows are laid out at the new width.
+			await page.waitForFunction((w) => window.innerWidth === w && document.querySelectorAll('[data-testid="timeline-row"]').length === 2, width);
+			const problems = await page.evaluate(() => {
+				const found: string[] = [];
+				const visible = (node: Element) => node.getClientRects().length > 0 && getComputedStyle(node).visibility !== 'hidden';
+				const name = (node: Element) => `${node.tagName.toLowerCase()}${node.id ? `#${node.id}` : ''}${typeof node.className === 'string' && node.className ? `.${node.className.trim().split(/\s+/).join('.')}` : ''}`;
+				// Inside a box that clips or scrolls (a long URL with an ellipsis, the events list), overflow is intended.
+				const clipped = (node: Element) => {
+					for (let up = node.parentElement; up && up !== document.body; up = up.parentElement) {
+						if (/(hidden|auto|scroll|clip)/.test(getComputedStyle(up).overflowX)) return true;
+					}
+					return false;
+				};
+				if (document.documentElement.scrollWidth > window.innerWidth) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+				for (const node of document.querySelectorAll('body *')) {
+					if (!visible(node) || clipped(node)) continue;
+					const box = node.getBoundingClientRect();
+					if (box.right > window.innerWidth + 1 || box.left < -1) found.push(`${name(node)} spans ${Math.round(box.left)}..${Math.round(box.right)}`);
+				}
+				const overlap = (a: Element, b: Element) => {
+					const p = a.getBoundingClientRect();
+					const q = b.getBoundingClientRect();
+					return Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1 && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
+				};
+				// The parts of one row, each pair side by side: they must not cover each other.
+				const rows: Array<[string, string]> = [
+					['.topbar', ':scope > .brand, :scope > .tagline, :scope > .server'],
+					['#form .field', ':scope > .switch, :scope > .switch-placeholder, :scope > .field-name, :scope > .num'],
+					['#form .inline-fields', ':scope > label'],
+					['#form .reader', ':scope > label'],
+					['.cards', ':scope > .card'],
+					['.fields', ':scope > div'],
+					['#timeline .tl-row', ':scope > .tl-label, :scope > .tl-track, :scope > .tl-outcome'],
+					['.history li', ':scope > span'],
+				];
+				for (const [rowSelector, parts] of rows) {
+					for (const row of document.querySelectorAll(rowSelector)) {
+						const boxes = [...row.querySelectorAll(parts)].filter(visible);
+						for (let i = 0; i < boxes.length; i++) {
+							for (let j = i + 1; j < boxes.length; j++) if (overlap(boxes[i]!, boxes[j]!)) found.push(`${name(boxes[i]!)} overlaps ${name(boxes[j]!)} in ${rowSelector}`);
+						}
+					}
+				}
+				// Text that people read keeps a readable measure (12-13 px text: ~6.5 px a character).
+				const minWidths: Array<[string, number]> = [
+					['.tagline', 200], ['.fault-explain', 150], ['.field-name', 120], ['.note', 150], ['.card', 240], ['.card-body', 220],
+					['.why', 220], ['.tl-outcome', 80], ['.history .name', 100],
+				];
+				for (const [selector, least] of minWidths) {
+					for (const node of document.querySelectorAll(selector)) {
+						if (visible(node) && node.getBoundingClientRect().width < least) found.push(`${name(node)} is ${Math.round(node.getBoundingClientRect().width)} px wide (at least ${least})`);
+					}
+				}
+				return found;
+			});
+			await page.screenshot({path: `${shots}narrow-${width}.png`, fullPage: true});
+			expect(problems).toEqual([]);
+			// Still usable: the result is there, and the form can send again.
+			await expect.poll(() => text('sure-phase')).toBe('idle');
+			expect(await page.getByTestId('send').isVisible()).toBe(true);
+		});
+	}
+
+	it('the page threw nothing at any width', async () => {
+		await page.setViewportSize({width: 1280, height: 800});
+		expect(pageErrors).toEqual([]);
+	});
 });
