@@ -49,10 +49,13 @@ describe('limits', () => {
 		}}});
 		await Promise.all(Array.from({length: 5}, () => api.get(at('/ok')).json()));
 		expect(times).toHaveLength(5);
-		// Never 3 within 300 ms (a few ms of tolerance: the event comes a few microtasks after the slot is taken)...
-		expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(275);
-		expect(times[3]! - times[1]!).toBeGreaterThanOrEqual(275);
-		expect(times[4]! - times[2]!).toBeGreaterThanOrEqual(275);
+		// Never 3 within 300 ms. The event comes some microtasks after the slot was taken (behind the
+		// other requests' work): 25 ms of tolerance, plus the time the loop was held up before the
+		// earlier event (a late earlier event shortens the gap seen here, not the real one).
+		const late = (i: number) => lag.within(times[i]! - 300, times[i]!);
+		expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(275 - late(0));
+		expect(times[3]! - times[1]!).toBeGreaterThanOrEqual(275 - late(1));
+		expect(times[4]! - times[2]!).toBeGreaterThanOrEqual(275 - late(2));
 		// ...and the first two go out together, not spaced out (unless the loop was held up in between).
 		expect(times[1]! - times[0]!).toBeLessThan(150 + lag.within(times[0]!, times[1]!));
 	});
