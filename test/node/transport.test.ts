@@ -360,8 +360,13 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 		for (const framing of ['cl', 'chunked']) {
 			const direct = await errorOf(read(`/reset-mid-body?framing=${framing}`, true));
 			const stream = await errorOf(read(`/reset-mid-body?framing=${framing}`, false));
-			expect(direct.message).toBe('terminated');
-			expect([stream.message, stream.cause?.code]).toEqual([direct.message, direct.cause?.code]);
+			// Which socket error a reset surfaces as is a race in the kernel and undici, per connection
+			// (the RST read as ECONNRESET, or the socket seen closed first: UND_ERR_SOCKET; seen to differ
+			// between the two requests on a busy machine): either is a reset, the same on both paths.
+			const resets = ['ECONNRESET', 'UND_ERR_SOCKET'];
+			expect([direct.message, stream.message]).toEqual(['terminated', 'terminated']);
+			expect(resets).toContain(direct.cause?.code);
+			expect(resets).toContain(stream.cause?.code);
 		}
 	});
 
