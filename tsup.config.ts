@@ -22,5 +22,5 @@ const common: Options = {
 
 export default defineConfig([
 	{...common, entry: {index: 'src/index.ts', otel: 'src/otel.ts'}, outDir: 'dist', clean: true, platform: 'neutral', esbuildOptions: platform('default')},
-	{...common, entry: {index: 'src/index.ts', node: 'src/node/index.ts', otel: 'src/otel.ts'}, outDir: 'dist/node', platform: 'node', esbuildOptions: platform('node')},
+	{...common, entry: {index: 'src/index.ts', node: 'src/node/index.ts', otel: 'src/otel.ts', cli: 'src/cli.ts'}, outDir: 'dist/node', platform: 'node', esbuildOptions: platform('node')},
 ]);

@@ -46,7 +46,8 @@ function defaultDelay(retry: ResolvedRetry, error: FetchFailure, attempt: number
 		case 'timeout':
 			return attemptPhases.includes(error.phase) ? backoff(retry, attempt) : undefined;
 		case 'network':
-			return error.code === 'tls' ? undefined : backoff(retry, attempt);
+			// A bad certificate or a server that breaks the protocol (a redirect loop, bad gzip) does not mend itself.
+			return error.retryable ? backoff(retry, attempt) : undefined;
 		case 'http': {
 			if (!retry.statusCodes.has(error.status)) return undefined;
 			const header = retryTimingHeader(error.headers);
