@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const markdown = execFileSync('git', ['ls-files', '*.md'], {cwd: root, encoding: 'utf8'}).split('\n').filter(Boolean);
 
 /** Names that look like files and are not (an option, a runtime). */
-const NOT_FILES = new Set(['Node.js', 'decode.json']);
+const NOT_FILES = new Set(['Node.js', 'decode.json', 'image.png']); // image.png: the file a README example writes
 /** Made by a build or a test run, or installed: not in a clean checkout. */
 const GENERATED = /^(dist|test-output|node_modules)(\/|$)/;
 
