@@ -42,7 +42,8 @@ const messages: Array<[RegExp, Verdict]> = [
 	[/^The request timed out\.$/, ['timeout']], // Safari's own timer, in whichever phase it was
 	// The rest only say "the network failed" ('unknown'; 'offline' when navigator.onLine is false).
 	// `cancelled` is Safari's word for a load the browser itself gave up (ours are known by identity).
-	[/^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Load failed|Network request failed|Network connection lost\.|cancelled)(?: \(.*\))?$/, hidden],
+	// Firefox's body stream says "Error in input stream" whatever broke it (its response.text() says more).
+	[/^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Error in input stream|Load failed|Network request failed|Network connection lost\.|cancelled)(?: \(.*\))?$/, hidden],
 	[/^internal error; reference = /, hidden], // workerd: a DNS or TLS failure (named only in its log)
 ];
 

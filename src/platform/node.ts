@@ -41,6 +41,8 @@ export const codes: Record<string, Verdict> = {
 	// else the name its HTTP client gives the failure; older Bun named more of them its own way.
 	InvalidHTTPResponse: net('protocol'), // a bad chunk size
 	Malformed_HTTP_Response: net('protocol'), // a status line that is not one
+	InvalidContentLength: net('protocol'),
+	UnsupportedRedirectProtocol: net('protocol'), // a redirect to file:, javascript:…
 	TooManyRedirects: net('protocol'),
 	ZlibError: net('protocol'), // gzip and deflate
 	BrotliDecompressionError: net('protocol'),
@@ -86,7 +88,7 @@ export const messages: Array<[RegExp, Verdict]> = [
 	[/^Fetch failed: Requests to port \d+ are blocked$/, ['invalid', 'url']],
 	[/invalid HTTP (?:status-code|version|header|method) parsed|message head is too large|invalid content-length parsed|Invalid gzip header|deflate decompression error|^brotli error$|Maximum number of redirects \(\d+\) reached/, net('protocol')],
 	// surefetch sends only http(s), data: and blob: URLs: another scheme comes from a redirect.
-	[/^Url scheme '[^']*' not supported$/, net('protocol')],
+	[/^Url scheme '[^']*' not supported$|Can not redirect to a non HTTP\(s\) url/, net('protocol')],
 	[/^fetch\(\) request with GET\/HEAD(?:\/OPTIONS)? method cannot have body\.?$/, ['invalid', 'body']],
 ];
 

@@ -8,6 +8,7 @@
 //               then `node`: both get dist/node/);
 //   workerd     bundled by esbuild with the conditions workerd, worker, browser (dist/);
 //   firefox     bundled by esbuild with the condition browser (dist/).
+//   node, chromium (the probe's columns) as bun and firefox.
 
 import {build} from 'esbuild';
 import {mkdirSync} from 'node:fs';
@@ -23,6 +24,9 @@ export const TARGETS = {
 	deno: {external: true},
 	workerd: {external: false, conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main']},
 	firefox: {external: false, conditions: ['browser'], mainFields: ['browser', 'module', 'main']},
+	// For the probe's Node and Chromium columns (vitest runs the suite there in `npm test`).
+	node: {external: true},
+	chromium: {external: false, conditions: ['browser'], mainFields: ['browser', 'module', 'main']},
 };
 
 /** `test/contract/x.test.ts` -> `contract--x.test.mjs` (unique and readable). */

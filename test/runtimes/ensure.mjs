@@ -39,6 +39,8 @@ export function howToGet(name) {
 	if (name === 'firefox') {
 		return 'Install Firefox ESR (Debian/Ubuntu: `apt-get install -y firefox-esr`; .ci/run does it) or set FIREFOX_PATH to a Firefox binary.';
 	}
+	if (name === 'chromium') return 'Install Chromium (`apt-get install -y chromium`) or set CHROMIUM_PATH.';
+	if (name === 'node') return 'The Node running the driver is the one tested.';
 	const pin = RUNTIMES[name];
 	return `It comes from the npm registry: \`npm pack ${pin.pkg}@${pin.version}\` (Linux x64 only); test/runtimes/ensure.mjs does that into ${join('node_modules', '.cache', 'surefetch-runtimes')}. ` +
 		`Elsewhere, install ${name} ${pin.version} yourself and set SUREFETCH_${name.toUpperCase()}_PATH to its binary.`;
@@ -47,6 +49,12 @@ export function howToGet(name) {
 /** Absolute path of the runtime's binary, downloading it when needed. Throws with a message saying how to get it. */
 export function ensureRuntime(name) {
 	if (name === 'firefox') return ensureFirefox();
+	if (name === 'node') return process.execPath;
+	if (name === 'chromium') {
+		const path = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+		if (!existsSync(path)) throw new Error(`no Chromium at ${path}: \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+		return path;
+	}
 	const pin = RUNTIMES[name];
 	if (!pin) throw new Error(`unknown runtime "${name}": ${[...Object.keys(RUNTIMES), 'firefox'].join(', ')}`);
 	const override = process.env[`SUREFETCH_${name.toUpperCase()}_PATH`];
@@ -104,7 +112,8 @@ function ensureFirefox() {
 
 /** The runtime's version as it prints it (for reports). */
 export function versionOf(name, bin) {
-	const args = name === 'firefox' ? ['--version'] : RUNTIMES[name].versionArgs;
+	if (name === 'node' && bin === process.execPath) return `node ${process.version}`;
+	const args = RUNTIMES[name]?.versionArgs ?? ['--version'];
 	return execFileSync(bin, args, {encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore']}).split('\n')[0].trim();
 }
 

@@ -55,6 +55,8 @@ export interface FileResult {
 	startTime: number;
 	endTime: number;
 	assertionResults: AssertionResult[];
+	/** Data a test left for the driver on `globalThis.__surefetchArtifacts` (the probe's rows). */
+	artifacts?: Record<string, unknown>;
 }
 export interface RunOptions {
 	/** The file's name in the report (a repository path). */
@@ -353,5 +355,6 @@ export async function run(options: RunOptions): Promise<FileResult> {
 	}
 	if (results.length === 0 && fileErrors.length === 0) fileErrors.push('no test was collected from this file');
 	const failed = fileErrors.length > 0 || results.some((r) => r.status === 'failed');
-	return {name: options.file, status: failed ? 'failed' : 'passed', message: fileErrors.join('\n'), startTime, endTime: Date.now(), assertionResults: results};
+	const artifacts = (globalThis as {__surefetchArtifacts?: Record<string, unknown>}).__surefetchArtifacts;
+	return {name: options.file, status: failed ? 'failed' : 'passed', message: fileErrors.join('\n'), startTime, endTime: Date.now(), assertionResults: results, ...(artifacts ? {artifacts} : {})};
 }

@@ -8,6 +8,10 @@
 //                                         modules of one worker; each runs on a request to it
 //   node test/runtimes/run.mjs firefox    Debian's Firefox ESR over WebDriver BiDi: each file in a
 //                                         fresh page load
+//   node test/runtimes/run.mjs node       the Node running this script, the same way as Bun and Deno
+//   node test/runtimes/run.mjs chromium   Chromium (CHROMIUM_PATH or /usr/bin/chromium) driven by
+//                                         playwright-core, as Firefox is (vitest's browser mode runs the
+//                                         suite in Chromium in `npm test`; this is for the probe)
 //   options: --report <file.json> (default test-output/vitest-<runtime>.json), --grep <text>,
 //            --files <a.test.ts,b.test.ts>
 //
@@ -31,7 +35,7 @@ import {bundleName, bundleTests} from './bundle.mjs';
 import {ensureRuntime, howToGet, versionOf} from './ensure.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const RUNTIMES = ['bun', 'deno', 'workerd', 'firefox'];
+const RUNTIMES = ['bun', 'deno', 'workerd', 'firefox', 'node', 'chromium'];
 const TEST_TIMEOUT_MS = 30_000;
 const FILE_LIMIT_MS = 5 * 60_000;
 const RUNTIME_LIMIT_MS = 1000 * Number(process.env.SUREFETCH_RUNTIME_LIMIT_S || 25 * 60);
@@ -143,10 +147,11 @@ async function runProcesses(binary, bundles, provide, deadline) {
 		const planFile = join(work, 'plans', `${bundleName(file)}.json`);
 		writeFileSync(planFile, JSON.stringify({bundle, file, provide, testTimeout: TEST_TIMEOUT_MS, grep, results: resultFile}));
 		const entry = join(root, 'test', 'runtimes', 'entry', 'process.mjs');
-		const commandArgs = runtime === 'deno' ? ['run', '--allow-all', '--no-prompt', entry, planFile] : [entry, planFile];
+		const commandArgs = runtime === 'deno' ? ['run', '--allow-all', '--no-prompt', entry, planFile] : runtime === 'node' ? ['--no-warnings', entry, planFile] : [entry, planFile];
 		const limitMs = Math.min(FILE_LIMIT_MS, left);
 		const done = await runProcess(binary, commandArgs, {limitMs, env: ENV[runtime]});
 		if (existsSync(resultFile)) results.push(JSON.parse(readFileSync(resultFile, 'utf8')));
+		else if (done.code === 0) results.push(brokenFile(file, `${runtime} exited 0 without writing a result`));
 		else results.push(brokenFile(file, done.timedOut ? `killed after ${limitMs / 1000} s (the file's time limit)` : `${runtime} exited ${done.code} without a result:\n${done.output.slice(-3000)}`));
 	}
 	return results;
@@ -316,11 +321,28 @@ async function serveStatic(dir) {
 	return {server, url: `http://127.0.0.1:${server.address().port}`};
 }
 
-async function runFirefox(executablePath, bundles, provide, deadline) {
-	const {launchFirefox} = await import('./firefox.mjs');
+/** Chromium as Firefox is driven: a page, a function called in it, its console (playwright-core, no download). */
+async function launchChromium({executablePath, onConsole}) {
+	const {chromium} = await import('playwright-core');
+	const browser = await chromium.launch({executablePath, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']});
+	const page = await browser.newPage();
+	page.on('console', (message) => onConsole(message.text(), message.type()));
+	return {
+		version: `chromium ${browser.version()}`,
+		navigate: (url) => page.goto(url, {timeout: 60_000}),
+		call: (fn, args, {timeoutMs}) => Promise.race([
+			page.evaluate(([source, values]) => (0, eval)(source)(...values), [fn, args.map((value) => JSON.stringify(value))]).then((value) => (typeof value === 'string' ? JSON.parse(value) : value)),
+			new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref()),
+		]),
+		close: () => browser.close(),
+	};
+}
+
+async function runBrowser(executablePath, bundles, provide, deadline) {
+	const launch = runtime === 'firefox' ? (await import('./firefox.mjs')).launchFirefox : launchChromium;
 	const site = await serveStatic(work);
 	const results = [];
-	const firefox = await launchFirefox({
+	const firefox = await launch({
 		executablePath,
 		onConsole(text) {
 			if (text.startsWith('@@result ')) printResult(JSON.parse(text.slice(9)));
@@ -343,10 +365,10 @@ async function runFirefox(executablePath, bundles, provide, deadline) {
 			try {
 				await firefox.navigate(`${site.url}/index.html?file=${encodeURIComponent(file)}`);
 				const bundleUrl = `${site.url}/${relative(work, bundle)}`;
-				const json = await firefox.call('(bundle, options) => window.__runFile(JSON.parse(bundle), JSON.parse(options))', [bundleUrl, {file, grep, testTimeout: TEST_TIMEOUT_MS, provide}], {timeoutMs: limitMs});
-				results.push(JSON.parse(json));
+				results.push(await firefox.call('(bundle, options) => window.__runFile(JSON.parse(bundle), JSON.parse(options))', [bundleUrl, {file, grep, testTimeout: TEST_TIMEOUT_MS, provide}], {timeoutMs: limitMs}));
+				if (typeof results.at(-1) !== 'object' || results.at(-1) === null) results[results.length - 1] = brokenFile(file, 'the page gave no result');
 			} catch (error) {
-				results.push(brokenFile(file, `no result from Firefox: ${error.message}`));
+				results.push(brokenFile(file, `no result from ${runtime}: ${error.message}`));
 				await firefox.navigate('about:blank').catch(() => {});
 			}
 		}
@@ -382,6 +404,13 @@ function writeReport(results, extra) {
 	return report;
 }
 
+/** The committed classification table of this runtime (cases/probe.test.ts holds the runtime to it); null while probe.mjs writes a new one. */
+function probeTable() {
+	if (process.env.SUREFETCH_PROBE_WRITE === '1') return null;
+	const path = join(root, 'test', 'runtimes', 'probe', `${runtime}.json`);
+	return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {rows: []};
+}
+
 async function main() {
 	let binary;
 	try {
@@ -400,19 +429,21 @@ async function main() {
 	const files = testFiles();
 	const bundles = await bundleTests(runtime, files, join(work, 'bundles'));
 	const fault = await startFaultServer({host: '127.0.0.1'});
-	const provide = {fault: {url: fault.url, tlsUrl: fault.tlsUrl, refusedUrl: fault.refusedUrl}};
+	const provide = {fault: {url: fault.url, tlsUrl: fault.tlsUrl, refusedUrl: fault.refusedUrl}, probeTable: probeTable()};
 	const deadline = started + RUNTIME_LIMIT_MS;
 	let results;
 	try {
-		if (runtime === 'bun' || runtime === 'deno') results = await runProcesses(binary, bundles, provide, deadline);
+		if (runtime === 'bun' || runtime === 'deno' || runtime === 'node') results = await runProcesses(binary, bundles, provide, deadline);
 		else if (runtime === 'workerd') results = await runWorkerd(binary, bundles, provide, deadline);
-		else results = await runFirefox(binary, bundles, provide, deadline);
+		else results = await runBrowser(binary, bundles, provide, deadline);
 	} catch (error) {
 		results = [brokenFile(`(${runtime})`, `${runtime} could not run the suite: ${error.message}\n${howToGet(runtime)}`)];
 	} finally {
 		await fault.close();
 	}
 	const report = writeReport(results, {runtime, version, seconds: (Date.now() - started) / 1000});
+	const artifacts = Object.fromEntries(results.filter((f) => f.artifacts).map((f) => [f.name, f.artifacts]));
+	writeFileSync(join(work, 'artifacts.json'), JSON.stringify({runtime, version, artifacts}, null, 1));
 	const seconds = ((Date.now() - started) / 1000).toFixed(1);
 	console.log(`\n${runtime} (${version}): ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests + report.numTodoTests} skipped in ${results.length} files, ${seconds} s`);
 	for (const file of results.filter((f) => f.status === 'failed')) {
