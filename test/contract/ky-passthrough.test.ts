@@ -4,7 +4,7 @@
 import {replaceOption} from 'ky';
 import {describe, expect, it} from 'vitest';
 import {createClient, HttpError, isFetchError, NetworkError, type FetchFailure} from '../../src/index.js';
-import {at, stats, uid} from '../support/fault.js';
+import {at, runtime, stats, uid} from '../support/fault.js';
 
 const fast = {delay: () => 10};
 
@@ -55,7 +55,10 @@ describe('hooks see the union', () => {
 		await expect(replacing.get(at('/status/500'))).rejects.toBeInstanceOf(Mine);
 	});
 
-	it('beforeRetry sees surefetch errors (HttpError, NetworkError) and its retryCount', async () => {
+	// Bun, Deno, workerd and Firefox resend a request reset on a reused connection themselves, so
+	// surefetch never sees this reset there: test/runtimes/cases/reused-connection.test.ts holds them
+	// to that, and to this test with a reset mid-body.
+	if (runtime === 'node' || runtime === 'chromium') it('beforeRetry sees surefetch errors (HttpError, NetworkError) and its retryCount', async () => {
 		const seen: Array<[string, number]> = [];
 		const api = createClient({retry: {limit: 2, ...fast}, hooks: {beforeRetry: [({error, retryCount}) => {
 			seen.push([(error as Error).constructor.name, retryCount]);

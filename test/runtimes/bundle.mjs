@@ -70,7 +70,8 @@ export async function bundleTests(runtime, files, outdir) {
 		const bundle = join(outdir, bundleName(file));
 		await build({
 			stdin: {
-				contents: `export {run as __run} from ${JSON.stringify(harness)};\nimport ${JSON.stringify(`./${basename(file)}`)};\n`,
+				// The file's own exports too (a workerd case serves requests with its `__request`).
+				contents: `export {run as __run} from ${JSON.stringify(harness)};\nexport * from ${JSON.stringify(`./${basename(file)}`)};\n`,
 				resolveDir: dirname(join(root, file)),
 				sourcefile: `${basename(file)}.entry.js`,
 				loader: 'js',

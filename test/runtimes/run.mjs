@@ -194,7 +194,14 @@ ${bundles.map(({bundle}, i) => `import * as file${i} from ${JSON.stringify(`./bu
 const files = {${bundles.map(({file}, i) => `${JSON.stringify(file)}: file${i}`).join(', ')}};
 export default {
 	async fetch(request, env, ctx) {
-		if (new URL(request.url).pathname !== '/run') return new Response('POST /run {file, grep, testTimeout}', {status: 404});
+		const url = new URL(request.url);
+		// A case file may serve requests of its own (workerd.test.ts: a module-scope client across requests).
+		if (url.pathname.startsWith('/case/')) {
+			const file = files[url.pathname.slice(6)];
+			return file && file.__request ? file.__request(request) : new Response('no such case', {status: 404});
+		}
+		if (url.pathname !== '/run') return new Response('POST /run {file, grep, testTimeout}', {status: 404});
+		globalThis.__surefetchProvide.workerdSelf = url.origin;
 		const {file, grep, testTimeout} = await request.json();
 		const {readable, writable} = new TransformStream();
 		const writer = writable.getWriter();
