@@ -25,7 +25,7 @@ export const TARGETS = {
 	workerd: {external: false, conditions: ['workerd', 'worker', 'browser'], mainFields: ['browser', 'module', 'main']},
 	firefox: {external: false, conditions: ['browser'], mainFields: ['browser', 'module', 'main']},
 	// For the probe's Node and Chromium columns (vitest runs the suite there in `npm test`).
-	node: {external: true},
+	node: {external: true, packages: 'external', platform: 'node'},
 	chromium: {external: false, conditions: ['browser'], mainFields: ['browser', 'module', 'main']},
 };
 
@@ -79,11 +79,12 @@ export async function bundleTests(runtime, files, outdir) {
 			outfile: bundle,
 			bundle: true,
 			format: 'esm',
-			platform: 'neutral',
+			platform: target.platform ?? 'neutral',
+			...(target.packages ? {packages: target.packages} : {}),
 			target: 'es2022',
 			conditions: target.conditions ?? [],
 			mainFields: target.mainFields ?? ['module', 'main'],
-			external: target.external ? ['surefetch', 'ky'] : [],
+			external: target.external ? ['surefetch', 'ky', 'node:*'] : [],
 			plugins: [packagePlugin],
 			sourcemap: 'inline',
 			logLevel: 'silent',

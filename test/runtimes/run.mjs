@@ -15,6 +15,9 @@
 //   options: --report <file.json> (default test-output/vitest-<runtime>.json), --grep <text>,
 //            --files <a.test.ts,b.test.ts>
 //
+// Files named *.host.test.ts run in Node (this driver's), not in the runtime: they drive the runtime
+// from outside (the packed package installed the way a user installs it, then run by the runtime).
+//
 // Each file is bundled by bundle.mjs with test/runtimes/harness.ts in place of 'vitest' and runs
 // against the built package (dist/, rebuilt first when src/ is newer), resolved as that runtime
 // resolves it. The fault server runs here, in Node, on 127.0.0.1; the tests reach it by the URLs
@@ -133,7 +136,7 @@ const ENV = {
 	bun: {DO_NOT_TRACK: '1', BUN_DISABLE_TELEMETRY: '1', NO_COLOR: '1'},
 };
 
-async function runProcesses(binary, bundles, provide, deadline) {
+async function runProcesses(binary, bundles, provide, deadline, as = runtime) {
 	const results = [];
 	for (const {file, bundle} of bundles) {
 		const left = deadline - Date.now();
@@ -147,12 +150,12 @@ async function runProcesses(binary, bundles, provide, deadline) {
 		const planFile = join(work, 'plans', `${bundleName(file)}.json`);
 		writeFileSync(planFile, JSON.stringify({bundle, file, provide, testTimeout: TEST_TIMEOUT_MS, grep, results: resultFile}));
 		const entry = join(root, 'test', 'runtimes', 'entry', 'process.mjs');
-		const commandArgs = runtime === 'deno' ? ['run', '--allow-all', '--no-prompt', entry, planFile] : runtime === 'node' ? ['--no-warnings', entry, planFile] : [entry, planFile];
+		const commandArgs = as === 'deno' ? ['run', '--allow-all', '--no-prompt', entry, planFile] : as === 'node' ? ['--no-warnings', entry, planFile] : [entry, planFile];
 		const limitMs = Math.min(FILE_LIMIT_MS, left);
-		const done = await runProcess(binary, commandArgs, {limitMs, env: ENV[runtime]});
+		const done = await runProcess(binary, commandArgs, {limitMs, env: ENV[as]});
 		if (existsSync(resultFile)) results.push(JSON.parse(readFileSync(resultFile, 'utf8')));
 		else if (done.code === 0) results.push(brokenFile(file, `${runtime} exited 0 without writing a result`));
-		else results.push(brokenFile(file, done.timedOut ? `killed after ${limitMs / 1000} s (the file's time limit)` : `${runtime} exited ${done.code} without a result:\n${done.output.slice(-3000)}`));
+		else results.push(brokenFile(file, done.timedOut ? `killed after ${limitMs / 1000} s (the file's time limit)` : `${as} exited ${done.code} without a result:\n${done.output.slice(-3000)}`));
 	}
 	return results;
 }
@@ -434,7 +437,9 @@ async function main() {
 	rmSync(work, {recursive: true, force: true});
 	for (const dir of ['bundles', 'results', 'plans']) mkdirSync(join(work, dir), {recursive: true});
 	const files = testFiles();
-	const bundles = await bundleTests(runtime, files, join(work, 'bundles'));
+	const isHost = (file) => file.endsWith('.host.test.ts');
+	const bundles = await bundleTests(runtime, files.filter((f) => !isHost(f)), join(work, 'bundles'));
+	const hostBundles = await bundleTests('node', files.filter(isHost), join(work, 'host-bundles'));
 	const fault = await startFaultServer({host: '127.0.0.1'});
 	const provide = {fault: {url: fault.url, tlsUrl: fault.tlsUrl, refusedUrl: fault.refusedUrl}, probeTable: probeTable()};
 	const deadline = started + RUNTIME_LIMIT_MS;
@@ -443,6 +448,7 @@ async function main() {
 		if (runtime === 'bun' || runtime === 'deno' || runtime === 'node') results = await runProcesses(binary, bundles, provide, deadline);
 		else if (runtime === 'workerd') results = await runWorkerd(binary, bundles, provide, deadline);
 		else results = await runBrowser(binary, bundles, provide, deadline);
+		if (hostBundles.length > 0) results.push(...await runProcesses(process.execPath, hostBundles, {...provide, runtimeBinary: binary, root}, deadline, 'node'));
 	} catch (error) {
 		results = [brokenFile(`(${runtime})`, `${runtime} could not run the suite: ${error.message}\n${howToGet(runtime)}`)];
 	} finally {
