@@ -4,7 +4,6 @@
 // test/runtimes/cases/probe.test.ts.
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
-// @ts-expect-error: plain JavaScript, no declarations
 import {readmeTable, readmeTableInReadme, RUNTIMES, tables} from '../runtimes/probe/readme.mjs';
 
 describe('the README\'s runtimes table', () => {
