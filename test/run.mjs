@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: build, lint the package, type-check, then the whole suite on every supported Node
 // (20 is the one running this script; 22 and 24 are pinned binaries from npm, fetched once by
-// ensure-node.mjs), then the contract suite in Chromium. `npm test -- node browser` runs some steps.
+// ensure-node.mjs), then the contract suite in Chromium, Bun, Deno, workerd and Firefox.
+// `npm test -- node browser` (or `-- bun`, `-- deno`, `-- workerd`, `-- firefox`) runs some steps.
 // Any step failing fails the run; nothing is skipped silently.
 import {spawnSync} from 'node:child_process';
 import {mkdirSync, readFileSync} from 'node:fs';
@@ -65,4 +66,16 @@ for (const major of [22, 24]) {
 }
 // The contract suite again, in Chromium (Debian's; CHROMIUM_PATH overrides). Missing Chromium fails the run.
 if (want('browser')) vitestRun('Chromium: vitest browser mode', process.execPath, 'chromium', 'test/vitest.browser.config.ts');
+// The contract suite and their own cases in Bun, Deno, workerd and Firefox (test/runtimes/run.mjs: it
+// fetches the pinned runtimes, bundles the same test files, and writes a report shaped like vitest's).
+// A runtime that cannot start fails its step. `npm test -- bun` runs one alone.
+for (const name of ['bun', 'deno', 'workerd', 'firefox']) {
+	if (!want(name)) continue;
+	const report = `test-output/vitest-${name}.json`;
+	run(`${name}: the contract suite and its own cases`, process.execPath, [fileURLToPath(new URL('./runtimes/run.mjs', import.meta.url)), name, '--report', report]);
+	const result = JSON.parse(readFileSync(new URL(`../${report}`, import.meta.url), 'utf8'));
+	totals.passed += result.numPassedTests;
+	totals.failed += result.numFailedTests;
+	totals.skipped += result.numPendingTests + result.numTodoTests;
+}
 console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
