@@ -40,10 +40,12 @@ const messages: Array<[RegExp, Verdict]> = [
 	[/^Could not connect to the server\.$/, ['network', 'refused']], // Safari
 	[/^An SSL error has occurred and a secure connection to the server cannot be made\.$|^The certificate for this server is invalid\./, ['network', 'tls']], // Safari
 	[/^The request timed out\.$/, ['timeout']], // Safari's own timer, in whichever phase it was
-	// The rest only say "the network failed" ('unknown'; 'offline' when navigator.onLine is false).
-	// `cancelled` is Safari's word for a load the browser itself gave up (ours are known by identity).
-	// Firefox's body stream says "Error in input stream" whatever broke it (its response.text() says more).
-	[/^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Error in input stream|Load failed|Network request failed|Network connection lost\.|cancelled)(?: \(.*\))?$/, hidden],
+	// The rest only say "the network failed" ('unknown'; 'offline' when navigator.onLine is false), as
+	// does a bare runtime message with no cause (a custom fetch's): Node's `fetch failed`/`terminated`,
+	// Bun's ` A network error occurred.`, Deno's `error sending request for url`, workerd's
+	// `Network connection lost.`. `cancelled` is Safari's word for a load the browser itself gave up
+	// (ours are known by identity); Firefox's body stream says `Error in input stream` whatever broke it.
+	[/^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Error in input stream|Load failed|Network request failed|fetch failed|terminated| A network error occurred\.|Network connection lost\.?|error sending request for url|cancelled)(?: \(|$)/, hidden],
 	[/^internal error; reference = /, hidden], // workerd: a DNS or TLS failure (named only in its log)
 ];
 
