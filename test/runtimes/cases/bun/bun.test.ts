@@ -33,6 +33,13 @@ describe('in Bun', () => {
 		expect(error).toMatchObject({kind: 'invalid', reason: 'body', retryable: false});
 	});
 
+	it('an invalid method is not refused by Bun\'s Request: it becomes GET (so client.test.ts\'s "BAD METHOD" case cannot hold here until surefetch checks methods itself)', async () => {
+		const request = new Request(at('/echo'), {method: 'BAD METHOD'});
+		expect(request.method).toBe('GET');
+		const echoed = await (await fetch(request)).json() as {method: string};
+		expect(echoed.method).toBe('GET');
+	});
+
 	it('bytes after the end of a gzip body are ignored: the body decodes (Node fails it)', async () => {
 		const data = await createClient({retry: 0}).get(at('/gzip-late-garbage?ms=50')).json<{data: string}>();
 		expect(data.data).toHaveLength(100_000);
