@@ -88,19 +88,19 @@ async function closedPort() {
 }
 
 /**
- * Starts Firefox and a BiDi session. Throws (with what Firefox printed) when it does not start
+ * Starts Firefox and a BiDi session (`track(child)` lets the caller kill it whatever happens). Throws (with what Firefox printed) when it does not start
  * within `startMs`.
  */
-export async function launchFirefox({executablePath, onConsole = () => {}, startMs = 60_000}) {
+export async function launchFirefox({executablePath, onConsole = () => {}, startMs = 60_000, track = (child) => child}) {
 	if (typeof WebSocket === 'undefined') throw new Error('the BiDi client needs a global WebSocket (Node >= 22, or --experimental-websocket)');
 	const profile = mkdtempSync(join(tmpdir(), 'surefetch-firefox-'));
 	const deadPort = await closedPort();
 	writeFileSync(join(profile, 'user.js'), Object.entries(prefs(deadPort)).map(([k, v]) => `user_pref(${JSON.stringify(k)}, ${JSON.stringify(v)});`).join('\n') + '\n');
-	const child = spawn(executablePath, ['--headless', '--no-remote', '--profile', profile, '--remote-debugging-port=0', 'about:blank'], {
+	const child = track(spawn(executablePath, ['--headless', '--no-remote', '--profile', profile, '--remote-debugging-port=0', 'about:blank'], {
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true, // its own process group: close() takes the content processes with it
 		env: {...process.env, MOZ_CRASHREPORTER_DISABLE: '1', MOZ_DISABLE_AUTO_SAFE_MODE: '1'},
-	});
+	}));
 	let output = '';
 	const endpoint = await new Promise((resolve, reject) => {
 		const timer = setTimeout(() => reject(new Error(`Firefox did not offer WebDriver BiDi within ${startMs} ms. It printed:\n${output}`)), startMs);

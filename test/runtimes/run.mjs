@@ -95,7 +95,7 @@ const brokenFile = (file, message) => ({name: file, status: 'failed', message, s
 /** Runs `command` in its own process group, killed after `limitMs`; resolves {code, output, timedOut}. */
 function runProcess(command, commandArgs, {limitMs, env, echo = true}) {
 	return new Promise((resolve) => {
-		const child = spawn(command, commandArgs, {cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {...process.env, ...env}});
+		const child = track(spawn(command, commandArgs, {cwd: root, stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: {...process.env, ...env}}));
 		let output = '';
 		let timedOut = false;
 		const onData = (chunk) => {
@@ -121,11 +121,30 @@ function runProcess(command, commandArgs, {limitMs, env, echo = true}) {
 }
 
 function killGroup(child) {
+	live.delete(child);
 	try {
 		process.kill(-child.pid, 'SIGKILL');
 	} catch {
 		// gone already
 	}
+}
+
+// Every child runs in a process group of its own (so a timeout takes what it started too): when this
+// driver ends, however it ends short of SIGKILL, they go with it.
+const live = new Set();
+function track(child) {
+	live.add(child);
+	child.once('exit', () => live.delete(child));
+	return child;
+}
+process.once('exit', () => {
+	for (const child of [...live]) killGroup(child);
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+	process.once(signal, () => {
+		for (const child of [...live]) killGroup(child);
+		process.exit(130);
+	});
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -220,7 +239,7 @@ export default {
 }
 
 async function startWorkerd(binary) {
-	const child = spawn(binary, ['serve', join(work, 'config.capnp'), '--control-fd', '3'], {cwd: work, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true});
+	const child = track(spawn(binary, ['serve', join(work, 'config.capnp'), '--control-fd', '3'], {cwd: work, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true}));
 	child.stdout.on('data', (chunk) => process.stdout.write(chunk));
 	let stderr = '';
 	child.stderr.on('data', (chunk) => {
@@ -354,6 +373,7 @@ async function runBrowser(executablePath, bundles, provide, deadline) {
 	const results = [];
 	const firefox = await launch({
 		executablePath,
+		track,
 		onConsole(text) {
 			if (text.startsWith('@@result ')) printResult(JSON.parse(text.slice(9)));
 			else console.log(`    [console] ${text}`);
