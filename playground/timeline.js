@@ -173,13 +173,19 @@ export function renderTimeline(root, rec) {
   const totalFired = finalError?.kind === 'timeout' && finalError.phase === 'total';
   let span = Math.max(now, 1);
   if (totalFired && finalError.timeout !== undefined) span = Math.max(span, finalError.timeout);
-  const step = tickStep(span);
+  // The track's width in px (the row is label | track | outcome, see .timeline and .tl-row in
+  // style.css: the two side columns are --tl-label and --tl-outcome, narrower on small screens).
+  const style = getComputedStyle(root);
+  const px = (value, fallback) => Number.parseFloat(value) || fallback;
+  const sides = px(style.paddingLeft, 13) + px(style.paddingRight, 13) + px(style.getPropertyValue('--tl-label'), 84)
+    + px(style.getPropertyValue('--tl-outcome'), 142) + 2 * px(style.getPropertyValue('--tl-gap'), 12);
+  const trackPx = root.clientWidth > 0 ? Math.max(60, root.clientWidth - sides) : 400;
+  // As many ticks as fit their labels (about 70 px each): 6 on a wide screen, 2 on a phone.
+  const step = tickStep(span, Math.max(2, Math.min(6, Math.floor(trackPx / 70))));
   const max = Math.max(step, Math.ceil((span * 1.04) / step) * step);
   const x = (t) => `${Math.max(0, Math.min(100, (t / max) * 100))}%`;
   const w = (a, b) => `${Math.max(0, Math.min(100, ((Math.max(b, a) - a) / max) * 100))}%`;
 
-  // The track's width in px (the row is label | track | outcome, see .tl-row in style.css).
-  const trackPx = root.clientWidth > 0 ? Math.max(120, root.clientWidth - 26 - 84 - 142 - 24) : 400;
   root.replaceChildren();
   root.dataset.attempts = String(rec.attempts.length);
 

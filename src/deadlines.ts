@@ -23,34 +23,62 @@ export const now: () => number = () => performance.now();
 
 // ---------------------------------------------------------------------------------------------
 // One timer for every deadline. A setTimeout per deadline (three per request) cost 1-3 µs each on
-// Node 22, `unref` included; here a deadline is an entry in a min-heap, and one unref'd timer waits
-// for the earliest. Cancelled entries are dropped lazily, and the timer goes as soon as no live
-// deadline is left, so none outlives the requests that set them.
+// Node 22, `unref` included; here a deadline is an entry in a min-heap (each entry knows its
+// place, so a cancelled one leaves at once and the heap holds only live deadlines), and one
+// unref'd timer waits for the earliest. The timer goes when no deadline is left, so none outlives
+// the requests that set it.
 
 /** A scheduled call; `cancel()` it when it is no longer wanted. */
 export interface Due {
 	at: number;
 	fire: (() => void) | undefined;
+	/** Its index in the heap (-1 once out). */
+	i: number;
 }
 
 const heap: Due[] = [];
-let live = 0;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let timerAt = Number.POSITIVE_INFINITY;
 
-/** Calls `fire` in `ms` (unless cancelled first). Never keeps a Node process alive by itself. */
-export function after(ms: number, fire: () => void): Due {
-	const due: Due = {at: now() + ms, fire};
-	let i = heap.push(due) - 1;
-	// Sift up.
+function place(due: Due, i: number): void {
+	heap[i] = due;
+	due.i = i;
+}
+
+/** Moves the entry at `i` up or down to where it belongs. */
+function settle(i: number): void {
+	const due = heap[i]!;
 	while (i > 0) {
 		const parent = (i - 1) >> 1;
 		if (heap[parent]!.at <= due.at) break;
-		heap[i] = heap[parent]!;
+		place(heap[parent]!, i);
 		i = parent;
 	}
-	heap[i] = due;
-	live++;
+	for (;;) {
+		const l = 2 * i + 1;
+		let m = l < heap.length && heap[l]!.at < due.at ? l : -1;
+		if (l + 1 < heap.length && heap[l + 1]!.at < (m < 0 ? due.at : heap[l]!.at)) m = l + 1;
+		if (m < 0) break;
+		place(heap[m]!, i);
+		i = m;
+	}
+	place(due, i);
+}
+
+function remove(due: Due): void {
+	const last = heap.pop()!;
+	if (last !== due) {
+		place(last, due.i);
+		settle(due.i);
+	}
+	due.i = -1;
+}
+
+/** Calls `fire` in `ms` (unless cancelled first). Never keeps a Node process alive by itself. */
+export function after(ms: number, fire: () => void): Due {
+	const due: Due = {at: now() + ms, fire, i: heap.length};
+	heap.push(due);
+	settle(due.i);
 	if (due.at < timerAt) arm(due.at);
 	return due;
 }
@@ -58,10 +86,8 @@ export function after(ms: number, fire: () => void): Due {
 export function cancel(due: Due | undefined): void {
 	if (!due?.fire) return;
 	due.fire = undefined;
-	if (--live === 0) {
-		heap.length = 0;
-		arm(Number.POSITIVE_INFINITY);
-	}
+	remove(due);
+	if (heap.length === 0) arm(Number.POSITIVE_INFINITY);
 }
 
 function arm(at: number): void {
@@ -73,43 +99,19 @@ function arm(at: number): void {
 	(timer as {unref?: () => void}).unref?.();
 }
 
-function pop(): Due {
-	const top = heap[0]!;
-	const last = heap.pop()!;
-	if (heap.length > 0) {
-		// Sift down.
-		let i = 0;
-		for (;;) {
-			const l = 2 * i + 1;
-			const r = l + 1;
-			let m = i;
-			const at = (k: number) => (k === i ? last.at : heap[k]!.at);
-			if (l < heap.length && heap[l]!.at < at(m)) m = l;
-			if (r < heap.length && heap[r]!.at < at(m)) m = r;
-			if (m === i) break;
-			heap[i] = heap[m]!;
-			i = m;
-		}
-		heap[i] = last;
-	}
-	return top;
-}
-
 function tick(): void {
 	timer = undefined;
 	timerAt = Number.POSITIVE_INFINITY;
 	// A timer may fire up to a millisecond before performance.now() says it is due.
 	const t = now() + 1;
-	while (heap.length > 0 && (heap[0]!.at <= t || !heap[0]!.fire)) {
-		const due = pop();
+	while (heap.length > 0 && heap[0]!.at <= t) {
+		const due = heap[0]!;
 		const {fire} = due;
-		if (!fire) continue;
 		due.fire = undefined;
-		live--;
-		fire();
+		remove(due);
+		fire!();
 	}
-	if (live === 0) heap.length = 0;
-	else if (heap.length > 0 && timer === undefined) arm(heap[0]!.at);
+	if (heap.length > 0 && timer === undefined) arm(heap[0]!.at);
 }
 
 const noop = () => {};

@@ -17,8 +17,9 @@ export default defineConfig({
 	test: {
 		include: ['test/contract/**/*.test.ts', 'test/browser/**/*.test.ts'],
 		globalSetup: ['test/support/global-setup.ts'],
-		testTimeout: 30_000,
-		hookTimeout: 30_000,
+		// Generous: a busy 2-core machine runs the suite several times slower (tests that need more say so).
+		testTimeout: 60_000,
+		hookTimeout: 60_000,
 		// One file at a time: Chromium allows 6 connections per host, and stalled requests hold them.
 		fileParallelism: false,
 		browser: {

@@ -10,8 +10,9 @@ export default defineConfig({
 		include: ['test/contract/**/*.test.ts', 'test/node/**/*.test.ts'],
 		globalSetup: ['test/support/global-setup.ts'],
 		pool: 'forks',
-		testTimeout: 30_000,
-		hookTimeout: 30_000,
+		// Generous: a busy 2-core machine runs the suite several times slower (tests that need more say so).
+		testTimeout: 60_000,
+		hookTimeout: 60_000,
 		// Timing tests assert windows; running files side by side on 2 cores keeps them honest.
 		fileParallelism: true,
 		maxWorkers: 2,

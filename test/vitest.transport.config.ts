@@ -10,8 +10,9 @@ export default defineConfig({
 		globalSetup: ['test/support/global-setup.ts'],
 		setupFiles: ['test/support/use-node-transport.ts'],
 		pool: 'forks',
-		testTimeout: 30_000,
-		hookTimeout: 30_000,
+		// Generous: a busy 2-core machine runs the suite several times slower (tests that need more say so).
+		testTimeout: 60_000,
+		hookTimeout: 60_000,
 		maxWorkers: 2,
 	},
 });

@@ -9,9 +9,9 @@ import {at, fault, failure} from '../support/fault.js';
 
 describe('errors', () => {
 	it('every class extends FetchError and Error, and isFetchError knows them all', async () => {
-		const api = createClient({retry: 0, timeout: {headers: 200}});
+		const api = createClient({retry: 0});
 		const samples = [
-			await failure(api.get(at('/stall-before-headers'))),
+			await failure(api.get(at('/stall-before-headers'), {timeout: {headers: 200}})),
 			await failure(api.get(at('/ok'), {signal: AbortSignal.abort()})),
 			await failure(api.get(fault.refusedUrl)),
 			await failure(api.get(at('/status/500'))),
@@ -86,14 +86,14 @@ describe('errors', () => {
 
 describe('safe', () => {
 	it('never rejects with a surefetch error', async () => {
-		const api = createClient({retry: 0, timeout: {headers: 200}});
+		const api = createClient({retry: 0});
 		const ok = await api.safe.get(at('/ok')).json<{ok: boolean}>();
 		expect(ok).toMatchObject({ok: true, data: {ok: true}});
 		if (ok.ok) expect(ok.response).toBeInstanceOf(Response);
 		const plain = await api.safe(at('/ok'));
 		expect(plain.ok && plain.data).toBeInstanceOf(Response);
 		const failures = await Promise.all([
-			api.safe.get(at('/stall-before-headers')),
+			api.safe.get(at('/stall-before-headers'), {timeout: {headers: 200}}),
 			api.safe.get(fault.refusedUrl).text(),
 			api.safe.get(at('/status/503')).json(),
 			api.safe.get(at('/bad-json')).json(),

