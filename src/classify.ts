@@ -1,9 +1,10 @@
 // Raw runtime error -> one member of the union, here and only here. Our own aborts are known by the
-// identity of their reason; runtimes are tables: Node, undici, Bun and Deno speak in codes along the
-// `cause` chain (#platform, loaded only under the `node` condition), browsers hide the reason behind
-// a fixed message.
+// identity of their reason; runtimes are tables: Node, undici and Bun speak in codes along the
+// `cause` chain, Deno in the messages of its errors (#platform, loaded only under the `node`
+// condition: Node, Bun and Deno resolve it), browsers and workerd in a few fixed messages (below),
+// most of which hide the reason on purpose.
 
-import {codes, names, prefixes} from '#platform';
+import {codes, messages as runtimeMessages, names, prefixes} from '#platform';
 import {CallerAbort, DeadlineReason} from './deadlines.js';
 import {
 	AbortedError, InvalidRequestError, NetworkError, TimeoutError,
@@ -12,19 +13,41 @@ import {
 
 import type {Verdict} from './platform/verdict.js';
 
-/** Messages that name the failure when nothing else does (any runtime). */
+const hidden: Verdict = ['network', 'unknown'];
+
+/** Messages that name the failure when nothing else does (any runtime, any build). */
 const messages: Array<[RegExp, Verdict]> = [
 	// The fetch standard refuses a blocked port before any traffic: the request itself is wrong.
 	[/^(?:bad port|unknown scheme)$/, ['invalid']],
-	// surefetch sends only http(s), data: and blob: URLs: another scheme can only come from a redirect.
-	[/^URL scheme must be a HTTP\(S\) scheme$/, ['network', 'protocol']],
-	[/redirect count exceeded|too many redirects|redirect loop|unexpected redirect|too many content-encodings|cross origin not allowed for request mode/i, ['network', 'protocol']],
+	// surefetch sends only http(s), data: and blob: URLs: another scheme can only come from a redirect
+	// (workerd says "Fetch API cannot load: <url>" for it).
+	[/^URL scheme must be a HTTP\(S\) scheme$|^Fetch API cannot load: /, ['network', 'protocol']],
+	// workerd: "Too many redirects.<the URLs>"; Safari: "too many HTTP redirects".
+	[/redirect count exceeded|too many (?:HTTP )?redirects|redirect loop|unexpected redirect|too many content-encodings|cross origin not allowed for request mode/i, ['network', 'protocol']],
 	[/proxy authentication required/i, ['network', 'proxy']],
 	[/incorrect header check|invalid (?:block type|distance|stored block|code lengths)|unexpected end of file/i, ['network', 'protocol']],
-];
 
-/** Runtimes that hide the reason (browsers on purpose), or a bare message with no cause: "the network failed". */
-const opaque = /^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Load failed|The Internet connection appears to be offline\.|The network connection was lost\.|Network request failed|fetch failed|terminated| A network error occurred\.|Network connection lost\.?|error sending request for url)(?: \(|$)/;
+	// Browsers and workerd. Chromium, Firefox and workerd say nothing of the reason of a failed
+	// connection, DNS and TLS included; Safari used to name it (NSURLError's descriptions, in English),
+	// and says "Load failed" since Safari 17. What they do name:
+	[/^Gzip decompression failed\.$/, ['network', 'protocol']], // workerd
+	[/^Decoding failed\.$/, ['network', 'protocol']], // Firefox: a body its Content-Encoding cannot decode
+	// Firefox, for a body cut short by a closed connection (a chunked one too): the connection ended.
+	[/^Content-Length header of network response exceeds response Body\.$/, ['network', 'reset']],
+	[/^The Internet connection appears to be offline\.$/, ['network', 'offline']], // Safari
+	[/^The network connection was lost\.$/, ['network', 'reset']], // Safari
+	[/^A server with the specified hostname could not be found\.$/, ['network', 'dns']], // Safari
+	[/^Could not connect to the server\.$/, ['network', 'refused']], // Safari
+	[/^An SSL error has occurred and a secure connection to the server cannot be made\.$|^The certificate for this server is invalid\./, ['network', 'tls']], // Safari
+	[/^The request timed out\.$/, ['timeout']], // Safari's own timer, in whichever phase it was
+	// The rest only say "the network failed" ('unknown'; 'offline' when navigator.onLine is false), as
+	// does a bare runtime message with no cause (a custom fetch's): Node's `fetch failed`/`terminated`,
+	// Bun's ` A network error occurred.`, Deno's `error sending request for url`, workerd's
+	// `Network connection lost.`. `cancelled` is Safari's word for a load the browser itself gave up
+	// (ours are known by identity); Firefox's body stream says `Error in input stream` whatever broke it.
+	[/^(?:Failed to fetch|network error|NetworkError when attempting to fetch resource\.|Error in input stream|Load failed|Network request failed|fetch failed|terminated| A network error occurred\.|Network connection lost\.?|error sending request for url|cancelled)(?: \(|$)/, hidden],
+	[/^internal error; reference = /, hidden], // workerd: a DNS or TLS failure (named only in its log)
+];
 
 function verdictOf(error: object): Verdict | undefined {
 	const {code, name, message} = error as {code?: unknown; name?: unknown; message?: unknown};
@@ -34,14 +57,19 @@ function verdictOf(error: object): Verdict | undefined {
 		for (const [prefix, verdict] of prefixes) if (code.startsWith(prefix)) return verdict;
 	}
 	if (typeof name === 'string' && Object.hasOwn(names, name)) return names[name];
-	if (typeof message === 'string') for (const [pattern, verdict] of messages) if (pattern.test(message)) return verdict;
+	if (typeof message === 'string') {
+		for (const [pattern, verdict] of runtimeMessages) if (pattern.test(message)) return verdict;
+		for (const [pattern, verdict] of messages) if (pattern.test(message)) return verdict;
+	}
 	return undefined;
 }
 
 // Breadth first along `cause` and AggregateError's `errors`: the outer error is usually a bare
 // `TypeError: fetch failed`, the reason one or two levels down.
+// A message that hides the reason counts only when nothing along the chain names one.
 function findVerdict(error: unknown): Verdict | undefined {
 	let level: unknown[] = [error];
+	let fallback: Verdict | undefined;
 	const seen = new Set<unknown>();
 	for (let depth = 0; depth < 6 && level.length > 0; depth++) {
 		const next: unknown[] = [];
@@ -49,14 +77,15 @@ function findVerdict(error: unknown): Verdict | undefined {
 			if (typeof item !== 'object' || item === null || seen.has(item)) continue;
 			seen.add(item);
 			const verdict = verdictOf(item);
-			if (verdict) return verdict;
+			if (verdict === hidden) fallback ??= verdict;
+			else if (verdict) return verdict;
 			const {cause, errors} = item as {cause?: unknown; errors?: unknown};
 			if (cause !== undefined) next.push(cause);
 			if (Array.isArray(errors)) next.push(...errors);
 		}
 		level = next;
 	}
-	return undefined;
+	return fallback;
 }
 
 export interface ClassifyInput extends FailureContext {
@@ -78,11 +107,13 @@ export function classify(error: unknown, input: ClassifyInput): FetchFailure | u
 	// 2. The runtime's table.
 	const verdict = findVerdict(error);
 	const {name, message} = (typeof error === 'object' && error !== null ? error : {}) as {name?: unknown; message?: unknown};
-	if (verdict?.[0] === 'timeout') return new TimeoutError({...context, phase: verdict[1], timeout: undefined});
-	if (verdict?.[0] === 'invalid') return new InvalidRequestError({...context, reason: 'url', detail: 'the runtime refuses this URL (a blocked port or scheme)'});
+	if (verdict?.[0] === 'timeout') return new TimeoutError({...context, phase: verdict[1] ?? (input.phase === 'body' ? 'idle' : 'headers'), timeout: undefined});
+	if (verdict?.[0] === 'invalid') {
+		const why = verdict[1] ?? 'url';
+		return new InvalidRequestError({...context, reason: why, detail: why === 'url' ? 'the runtime refuses this URL (a blocked port or scheme)' : `the runtime refuses this request (${why})`});
+	}
 	if (verdict) return network(context, verdict[1], input.phase, codeOf(error));
 	// 3. What is left.
-	if (typeof message === 'string' && opaque.test(message)) return network(context, 'unknown', input.phase);
 	if (name === 'TimeoutError') {
 		// A runtime's own timer (e.g. a DOMException from a transport's AbortSignal.timeout).
 		return new TimeoutError({...context, phase: input.phase === 'body' ? 'idle' : 'headers', timeout: undefined});

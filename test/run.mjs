@@ -7,6 +7,7 @@
 //
 //   npm test                          all steps
 //   npm test -- node22 browser        only these (node22 is node22 + node22-transport; `node` is every Node step)
+//   npm test -- bun                   one runtime's suite alone (bun, deno, workerd, firefox)
 //   npm test -- --list                the step names
 //
 // The Node running this script (the machine's, which may be older than the package supports) only
@@ -27,7 +28,7 @@ const TOOL_NODE = 24;
 /** No step may take longer than this (a hang must not hang `npm test`); SUREFETCH_STEP_LIMIT_S overrides. */
 const STEP_LIMIT_MS = 1000 * Number(process.env.SUREFETCH_STEP_LIMIT_S || 40 * 60);
 
-/** @typedef {{name: string, title: string, node: number, kind: 'tool' | 'vitest', args: string[], report?: string}} Step */
+/** @typedef {{name: string, title: string, node: number, kind: 'tool' | 'vitest' | 'runtime', args: string[], report?: string}} Step */
 /** @type {Step[]} */
 const steps = [
 	{name: 'build', title: 'build (tsup) and package lint (publint)', node: TOOL_NODE, kind: 'tool', args: []},
@@ -37,6 +38,9 @@ const steps = [
 		{name: `node${major}-transport`, title: `Node ${major}: the contract suite over surefetch/node`, node: major, kind: 'vitest', args: ['test/vitest.transport.config.ts']},
 	]),
 	{name: 'browser', title: 'Chromium: the contract and browser suites (vitest browser mode)', node: TOOL_NODE, kind: 'vitest', args: ['test/vitest.browser.config.ts']},
+	// The contract suite and each runtime's own cases, bundled against the built package and run by
+	// test/runtimes/run.mjs (it fetches the pinned runtime and writes a report shaped like vitest's).
+	...['bun', 'deno', 'workerd', 'firefox'].map((name) => ({name, title: `${name}: the contract suite and its own cases`, node: TOOL_NODE, kind: 'runtime', args: [name]})),
 ];
 
 function usage() {
@@ -64,7 +68,7 @@ for (const word of args) {
 	for (const step of matches) selected.add(step.name);
 }
 if (selected.size === 0) for (const step of steps) selected.add(step.name);
-if ([...selected].some((name) => steps.find((s) => s.name === name).kind === 'vitest')) selected.add('build');
+if ([...selected].some((name) => steps.find((s) => s.name === name).kind !== 'tool')) selected.add('build');
 const plan = steps.filter((s) => selected.has(s.name));
 
 mkdirSync(new URL('../test-output', import.meta.url), {recursive: true});
@@ -161,9 +165,12 @@ for (const step of plan) {
 			if (done.code !== 0) problems.push(done.timedOut ? `timed out after ${STEP_LIMIT_MS / 1000} s` : `exited ${done.code}`);
 		} else {
 			if (step.name === 'browser') runtime = `chromium (vitest on node ${versionOf(binary)})`;
+			if (step.kind === 'runtime') runtime = `${step.name} (driver on node ${versionOf(binary)})`;
 			const report = `test-output/vitest-${step.name}.json`;
 			rmSync(new URL(`../${report}`, import.meta.url), {force: true}); // never read a report of an earlier run
-			const done = await run(binary, [vitest, 'run', '--config', step.args[0], '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
+			const done = step.kind === 'runtime'
+				? await run(binary, [fileURLToPath(new URL('./runtimes/run.mjs', import.meta.url)), step.args[0], '--report', report])
+				: await run(binary, [vitest, 'run', '--config', step.args[0], '--reporter=default', '--reporter=json', `--outputFile.json=${report}`]);
 			if (done.timedOut) problems.push(`timed out after ${STEP_LIMIT_MS / 1000} s (the process group was killed)`);
 			const path = new URL(`../${report}`, import.meta.url);
 			if (!existsSync(path)) problems.push(`no JSON report (${report}): vitest exited ${done.code} before writing it`);

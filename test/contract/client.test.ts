@@ -1,7 +1,7 @@
 // The client: callable and shortcuts, readers, extend, close, options validation, ky pass-through.
 import {describe, expect, it} from 'vitest';
 import surefetch, {breaker, createClient, hedge, limit} from '../../src/index.js';
-import {at, sleep, stats, uid, failure} from '../support/fault.js';
+import {at, failure, runtime, sleep, stats, uid} from '../support/fault.js';
 
 
 describe('client', () => {
@@ -149,7 +149,8 @@ describe('options', () => {
 			[() => api.get('http://exa mple.com:99999/'), 'url'],
 			[() => api.get('http://[::1/unclosed'), 'url'],
 			[() => api.get(at('/ok'), {headers: {'x-bad': 'a\r\nInjected: 1'}}), 'header'],
-			[() => api(at('/ok'), {method: 'BAD METHOD'}), 'method'],
+			// Bun's Request takes any method and sends a GET: test/runtimes/cases/bun/bun.test.ts.
+			...(runtime === 'bun' ? [] : [[() => api(at('/ok'), {method: 'BAD METHOD'}), 'method'] as [() => Promise<unknown>, string]]),
 			[() => api.get(at('/ok'), {body: 'data'}), 'body'],
 			[() => api.get('ftp://127.0.0.1/file'), 'url'],
 			[() => api.get(at('/ok'), {timeout: {total: -1}}), 'option'],

@@ -4,7 +4,7 @@
 // constructor accepts.
 import {describe, expect, it} from 'vitest';
 import {createClient, isFetchError, type FetchFailure} from '../../src/index.js';
-import {at, isNode, sleep, stats, uid} from '../support/fault.js';
+import {at, isNode, runtime, sleep, stats, uid} from '../support/fault.js';
 
 const slack = 1500; // upper window: machines stall
 
@@ -139,7 +139,9 @@ describe('any status line fetch hands over', () => {
 	it('999: a Response with throwHttpErrors false, an HttpError otherwise, never a raw RangeError', async () => {
 		const api = createClient({retry: 0});
 		const response = await api.get(at('/status-line?code=999&text=Weird'), {throwHttpErrors: false});
-		expect([response.status, response.statusText, response.ok]).toEqual([999, 'Weird', false]);
+		expect([response.status, response.ok]).toEqual([999, false]);
+		// Deno gives the code's canonical reason phrase, never the server's: test/runtimes/cases/deno/deno.test.ts.
+		if (runtime !== 'deno') expect(response.statusText).toBe('Weird');
 		expect(await response.json()).toEqual({status: 999});
 		const error = (await timed(api.get(at('/status-line?code=999')).json())).error;
 		expect(error).toMatchObject({kind: 'http', status: 999, body: {status: 999}});

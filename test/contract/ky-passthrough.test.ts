@@ -4,7 +4,7 @@
 import {replaceOption} from 'ky';
 import {describe, expect, it} from 'vitest';
 import {createClient, HttpError, isFetchError, NetworkError, type FetchFailure} from '../../src/index.js';
-import {at, stats, uid} from '../support/fault.js';
+import {at, isNode, stats, uid} from '../support/fault.js';
 
 const fast = {delay: () => 10};
 
@@ -62,9 +62,12 @@ describe('hooks see the union', () => {
 		}]}});
 		const id = uid('br');
 		await api.get(at(`/flaky?id=${id}&fail=1&status=503`)).json();
-		const reset = uid('br-reset');
-		await api.get(at(`/flaky?id=${reset}&fail=1&mode=reset`)).json();
-		expect(seen).toEqual([[HttpError.name, 1], [NetworkError.name, 1]]);
+		// A reset mid-body everywhere; before the headers only in Node: Bun, Deno, workerd, Firefox and
+		// Chromium send a request reset on a reused connection again by themselves, so surefetch may never
+		// see that reset there (test/runtimes/cases/reused-connection.test.ts).
+		const resets = isNode ? ['reset', 'reset-body'] : ['reset-body'];
+		for (const mode of resets) await api.get(at(`/flaky?id=${uid(`br-${mode}`)}&fail=1&mode=${mode}`)).json();
+		expect(seen).toEqual([[HttpError.name, 1], ...resets.map(() => [NetworkError.name, 1])]);
 	});
 });
 

@@ -578,7 +578,7 @@ export const ROUTES = Object.freeze([
   route('/too-large', "like /big, n defaults to 64 MiB + 1 (one byte over surefetch's maxBodyBytes)", (ctx) =>
     bigJson(ctx, 64 * MiB + 1),
   ),
-  route('/trickle', '200 text/plain, chunked: ?chunks=N (10) of ?size=B (16) bytes every ?every=MS (100)', trickle),
+  route('/trickle', '200 text/plain, chunked: ?chunks=N (10) of ?size=B (16) bytes every ?every=MS (100), the first after ?first=MS (every)', trickle),
 
   // --- retries ---
   route('/flaky', '?id=X: the first ?fail=K (1) hits fail (?mode=status|reset|reset-body|slow), then 200 {"ok":true,"hits":n}', flaky),
@@ -698,6 +698,7 @@ function trickle({ res, query, later }) {
   const every = intParam(query, 'every', 100, 0, 60_000);
   const chunks = intParam(query, 'chunks', 10, 0, 100_000);
   const size = intParam(query, 'size', 16, 1, MiB);
+  const first = intParam(query, 'first', every, 0, 60_000);
   res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }); // no length: chunked
   res.flushHeaders();
   let sent = 0;
@@ -707,7 +708,7 @@ function trickle({ res, query, later }) {
     sent++;
     later(every, tick);
   };
-  later(every, tick);
+  later(first, tick);
 }
 
 /**

@@ -29,7 +29,23 @@ export async function stats(id?: string, group?: string): Promise<ServerStats> {
 	return response.json() as Promise<ServerStats>;
 }
 
-export const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+/** Where the tests run: Node and Chromium under vitest; Bun, Deno, workerd and Firefox under test/runtimes/run.mjs. */
+export type Runtime = 'node' | 'chromium' | 'firefox' | 'bun' | 'deno' | 'workerd';
+
+function detect(): Runtime {
+	const g = globalThis as {Bun?: unknown; Deno?: unknown; window?: unknown; navigator?: {userAgent?: string}};
+	if (g.Bun !== undefined) return 'bun';
+	if (g.Deno !== undefined) return 'deno';
+	const agent = g.navigator?.userAgent ?? '';
+	if (agent === 'Cloudflare-Workers') return 'workerd';
+	if (g.window !== undefined) return /\bFirefox\//.test(agent) ? 'firefox' : 'chromium';
+	return 'node';
+}
+
+export const runtime: Runtime = detect();
+
+/** Node itself (Bun and Deno have `process.versions.node` too, but neither is Node). */
+export const isNode = runtime === 'node';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

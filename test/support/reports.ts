@@ -23,7 +23,8 @@ export async function captureListenerReports<T>(work: () => Promise<T>): Promise
 	}
 	const consoleError = console.error.bind(console);
 	spies.push(vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-		if (args[0] === PREFIX) reports.push(args[1] instanceof Error ? args[1].message : String(args[1]));
+		// surefetch logs `${PREFIX}: ${message}`, then the error itself.
+		if (typeof args[0] === 'string' && args[0].startsWith(`${PREFIX}: `)) reports.push(args[0].slice(PREFIX.length + 2));
 		else consoleError(...args);
 	}));
 	try {
