@@ -40,6 +40,28 @@ describe('instances hold their state', () => {
 		expect(await a.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open'});
 		expect(await b.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open'});
 	});
+
+	it('a probe holds its slot until its body is over, and gives it back when the body ends (read, cancelled or cut by a deadline)', async () => {
+		// A cooldown far longer than a busy machine takes between two calls.
+		const api = createClient({retry: 0, use: [breaker({failures: 1, cooldown: 1000, probes: 1})]});
+		await api.get(at('/status/503')).catch(() => {});
+		await sleep(1100);
+		// The probe: its headers come, its body stalls and nobody reads it; its total deadline ends it.
+		const probe = await api.get(at('/stall-mid-body?framing=cl'), {timeout: {total: 1500}});
+		expect(probe.status).toBe(200);
+		// Meanwhile the circuit stays half-open with its one probe in flight: refused, with nothing to wait for.
+		expect(await api.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open', retryAfter: 0});
+		// The deadline ends the probe's body (a total timeout says nothing about the origin): the slot is free again.
+		await expect(probe.text()).rejects.toMatchObject({kind: 'timeout', phase: 'total'});
+		await expect(api.get(at('/ok')).json()).resolves.toBeDefined();
+		// A probe whose body the caller cancels gives its slot back at once.
+		await api.get(at('/status/503')).catch(() => {});
+		expect(await api.get(at('/ok')).catch((e: unknown) => e)).toMatchObject({kind: 'circuit-open'});
+		await sleep(1100);
+		const cancelled = await api.get(at('/stall-mid-body?framing=cl'), {timeout: {total: 60_000}});
+		await cancelled.body!.cancel();
+		await expect(api.get(at('/ok')).json()).resolves.toBeDefined();
+	});
 });
 
 describe('stages', () => {
