@@ -15,6 +15,7 @@
 // A body with a source that does not end at once (a file-backed Blob, FormData) is read whole
 // before it is sent, so it has its Content-Length and can be sent again, as with fetch (which knows
 // the length without reading; this costs the body's size in memory).
+import {concat} from '../body.js';
 
 export type WireBody = Uint8Array | AsyncIterable<Uint8Array>;
 
@@ -105,17 +106,6 @@ function isByteStream(stream: ReadableStream): boolean {
 	} catch {
 		return false;
 	}
-}
-
-function concat(chunks: Uint8Array[], size: number): Uint8Array {
-	if (chunks.length === 1) return chunks[0]!;
-	const out = new Uint8Array(size);
-	let offset = 0;
-	for (const chunk of chunks) {
-		out.set(chunk, offset);
-		offset += chunk.byteLength;
-	}
-	return out;
 }
 
 /** The caller's stream as undici reads a body: chunk by chunk, cancelled if undici stops early. */
