@@ -14,7 +14,6 @@
 // The proxy's credentials (the URL's userinfo) go to undici alone, which sends them as
 // Proxy-Authorization: no message, error or field of ours ever holds more than the proxy's origin.
 
-import type {Dispatcher} from './exchange.js';
 
 export type ProxyOption = string | URL | false | undefined;
 
@@ -34,7 +33,8 @@ export interface ProxyUndici {
 	errors?: {ConnectTimeoutError: new (message?: string) => Error};
 }
 
-type ProxyDispatcher = Dispatcher & {close(): Promise<void>};
+// The shape of exchange.ts's Dispatcher, written here so this module imports nothing from it.
+type ProxyDispatcher = {dispatch(options: Record<string, unknown>, handler: object): boolean; close(): Promise<void>};
 
 interface UndiciPool extends ProxyDispatcher {
 	connect(options: Record<string, unknown>, callback?: unknown): Promise<TunnelResult> | void;
