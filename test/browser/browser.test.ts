@@ -3,6 +3,7 @@
 import {describe, expect, it} from 'vitest';
 import {createClient} from '../../src/index.js';
 import {at, fault, failure} from '../support/fault.js';
+import {abortListenersDuring, expectBodyMethodsToFailInTheUnion} from '../support/shared-cases.js';
 
 
 describe('in a browser', () => {
@@ -25,33 +26,11 @@ describe('in a browser', () => {
 	});
 
 	it('every body method of a handed Response rejects with the union when the body dies', async () => {
-		const api = createClient({retry: 0});
-		for (const method of ['text', 'json', 'arrayBuffer', 'blob', 'bytes', 'formData'] as const) {
-			const response = await api.get(at('/reset-mid-body?framing=cl'));
-			const error = await failure((response[method] as () => Promise<unknown>).call(response));
-			expect(error, method).toMatchObject({kind: 'network', code: 'unknown', phase: 'body'});
-		}
+		await expectBodyMethodsToFailInTheUnion();
 	});
 
 	it('a long-lived signal holds at most one listener while requests run, none after', async () => {
-		const lifetime = new AbortController();
-		const signal = lifetime.signal;
-		let live = 0;
-		let peak = 0;
-		const add = signal.addEventListener.bind(signal);
-		const remove = signal.removeEventListener.bind(signal);
-		signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
-			if (type === 'abort') peak = Math.max(peak, ++live);
-			add(type, listener, options);
-		}) as typeof signal.addEventListener;
-		signal.removeEventListener = ((type: string, listener: EventListener, options?: EventListenerOptions) => {
-			if (type === 'abort') live--;
-			remove(type, listener, options);
-		}) as typeof signal.removeEventListener;
-		const api = createClient({signal, retry: 0});
-		for (let round = 0; round < 5; round++) {
-			await Promise.all(Array.from({length: 40}, (_, i) => api.get(at(`/json?size=64&n=${i}`), {signal}).json()));
-		}
+		const {peak, live} = await abortListenersDuring(5, 40);
 		expect(peak).toBe(1);
 		expect(live).toBe(0);
 	});

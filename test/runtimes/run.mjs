@@ -147,6 +147,24 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 	});
 }
 
+/**
+ * Runs `runOne(entry, limitMs)` for each bundle in turn; `limitMs` is the file's own limit or what is
+ * left of the runtime's. A file the runtime's limit leaves no time for is reported as not run.
+ */
+async function eachFile(bundles, deadline, runOne) {
+	const results = [];
+	for (const entry of bundles) {
+		const left = deadline - Date.now();
+		if (left <= 0) {
+			results.push(brokenFile(entry.file, `not run: the runtime's time limit (${RUNTIME_LIMIT_MS / 1000} s) was reached`));
+			continue;
+		}
+		console.log(`\n${entry.file}`);
+		results.push(await runOne(entry, Math.min(FILE_LIMIT_MS, left)));
+	}
+	return results;
+}
+
 // ------------------------------------------------------------------------------------------------
 // Bun and Deno: one process per file (a fresh module graph, as vitest gives each file).
 
@@ -156,27 +174,18 @@ const ENV = {
 };
 
 async function runProcesses(binary, bundles, provide, deadline, as = runtime) {
-	const results = [];
-	for (const {file, bundle} of bundles) {
-		const left = deadline - Date.now();
-		if (left <= 0) {
-			results.push(brokenFile(file, `not run: the runtime's time limit (${RUNTIME_LIMIT_MS / 1000} s) was reached`));
-			continue;
-		}
-		console.log(`\n${file}`);
+	return eachFile(bundles, deadline, async ({file, bundle}, limitMs) => {
 		const resultFile = join(work, 'results', `${bundleName(file)}.json`);
 		rmSync(resultFile, {force: true});
 		const planFile = join(work, 'plans', `${bundleName(file)}.json`);
 		writeFileSync(planFile, JSON.stringify({bundle, file, provide, testTimeout: TEST_TIMEOUT_MS, grep, results: resultFile}));
 		const entry = join(root, 'test', 'runtimes', 'entry', 'process.mjs');
 		const commandArgs = as === 'deno' ? ['run', '--allow-all', '--no-prompt', entry, planFile] : as === 'node' ? ['--no-warnings', entry, planFile] : [entry, planFile];
-		const limitMs = Math.min(FILE_LIMIT_MS, left);
 		const done = await runProcess(binary, commandArgs, {limitMs, env: ENV[as]});
-		if (existsSync(resultFile)) results.push(JSON.parse(readFileSync(resultFile, 'utf8')));
-		else if (done.code === 0) results.push(brokenFile(file, `${runtime} exited 0 without writing a result`));
-		else results.push(brokenFile(file, done.timedOut ? `killed after ${limitMs / 1000} s (the file's time limit)` : `${as} exited ${done.code} without a result:\n${done.output.slice(-3000)}`));
-	}
-	return results;
+		if (existsSync(resultFile)) return JSON.parse(readFileSync(resultFile, 'utf8'));
+		if (done.code === 0) return brokenFile(file, `${runtime} exited 0 without writing a result`);
+		return brokenFile(file, done.timedOut ? `killed after ${limitMs / 1000} s (the file's time limit)` : `${as} exited ${done.code} without a result:\n${done.output.slice(-3000)}`);
+	});
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -273,16 +282,8 @@ async function runWorkerd(binary, bundles, provide, deadline) {
 	writeFileSync(join(work, 'main.mjs'), workerdMain(bundles));
 	writeFileSync(join(work, 'config.capnp'), workerdConfig(bundles));
 	let worker = await startWorkerd(binary);
-	const results = [];
 	try {
-		for (const {file} of bundles) {
-			const left = deadline - Date.now();
-			if (left <= 0) {
-				results.push(brokenFile(file, `not run: the runtime's time limit (${RUNTIME_LIMIT_MS / 1000} s) was reached`));
-				continue;
-			}
-			console.log(`\n${file}`);
-			const limitMs = Math.min(FILE_LIMIT_MS, left);
+		return await eachFile(bundles, deadline, async ({file}, limitMs) => {
 			let result;
 			try {
 				const response = await fetch(`${worker.url}/run`, {method: 'POST', body: JSON.stringify({file, grep, testTimeout: TEST_TIMEOUT_MS}), signal: AbortSignal.timeout(limitMs)});
@@ -306,12 +307,11 @@ async function runWorkerd(binary, bundles, provide, deadline) {
 				killGroup(worker.child);
 				worker = await startWorkerd(binary);
 			}
-			results.push(result);
-		}
+			return result;
+		});
 	} finally {
 		killGroup(worker.child);
 	}
-	return results;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -370,7 +370,6 @@ async function launchChromium({executablePath, onConsole}) {
 async function runBrowser(executablePath, bundles, provide, deadline) {
 	const launch = runtime === 'firefox' ? (await import('./firefox.mjs')).launchFirefox : launchChromium;
 	const site = await serveStatic(work);
-	const results = [];
 	const firefox = await launch({
 		executablePath,
 		track,
@@ -384,29 +383,21 @@ async function runBrowser(executablePath, bundles, provide, deadline) {
 	});
 	console.log(`(${firefox.version})`);
 	try {
-		for (const {file, bundle} of bundles) {
-			const left = deadline - Date.now();
-			if (left <= 0) {
-				results.push(brokenFile(file, `not run: the runtime's time limit (${RUNTIME_LIMIT_MS / 1000} s) was reached`));
-				continue;
-			}
-			console.log(`\n${file}`);
-			const limitMs = Math.min(FILE_LIMIT_MS, left);
+		return await eachFile(bundles, deadline, async ({file, bundle}, limitMs) => {
 			try {
 				await firefox.navigate(`${site.url}/index.html?file=${encodeURIComponent(file)}`);
 				const bundleUrl = `${site.url}/${relative(work, bundle)}`;
-				results.push(await firefox.call('(bundle, options) => window.__runFile(JSON.parse(bundle), JSON.parse(options))', [bundleUrl, {file, grep, testTimeout: TEST_TIMEOUT_MS, provide}], {timeoutMs: limitMs}));
-				if (typeof results.at(-1) !== 'object' || results.at(-1) === null) results[results.length - 1] = brokenFile(file, 'the page gave no result');
+				const result = await firefox.call('(bundle, options) => window.__runFile(JSON.parse(bundle), JSON.parse(options))', [bundleUrl, {file, grep, testTimeout: TEST_TIMEOUT_MS, provide}], {timeoutMs: limitMs});
+				return typeof result === 'object' && result !== null ? result : brokenFile(file, 'the page gave no result');
 			} catch (error) {
-				results.push(brokenFile(file, `no result from ${runtime}: ${error.message}`));
 				await firefox.navigate('about:blank').catch(() => {});
+				return brokenFile(file, `no result from ${runtime}: ${error.message}`);
 			}
-		}
+		});
 	} finally {
 		await firefox.close();
 		site.server.close();
 	}
-	return results;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 import {describe, expect, it} from 'vitest';
 import surefetch, {createClient, isFetchError, TimeoutError} from '../../../src/index.js';
 import {at, failure, fault, runtime, sleep, stats, uid} from '../../support/fault.js';
+import {abortListenersDuring} from '../../support/shared-cases.js';
 
 /** Counts the timers set through the global setTimeout while `work` runs, and how many are still pending after it. */
 async function pendingTimersAfter(work: () => Promise<unknown>): Promise<{created: number; pending: number}> {
@@ -70,24 +71,7 @@ describe(`in ${runtime}`, () => {
 	});
 
 	it('a long-lived signal holds one listener while requests run, none after', async () => {
-		const lifetime = new AbortController();
-		const signal = lifetime.signal;
-		let live = 0;
-		let peak = 0;
-		const add = signal.addEventListener.bind(signal);
-		const remove = signal.removeEventListener.bind(signal);
-		signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
-			if (type === 'abort') peak = Math.max(peak, ++live);
-			add(type, listener, options);
-		}) as typeof signal.addEventListener;
-		signal.removeEventListener = ((type: string, listener: EventListener, options?: EventListenerOptions) => {
-			if (type === 'abort') live--;
-			remove(type, listener, options);
-		}) as typeof signal.removeEventListener;
-		const api = createClient({signal, retry: 0});
-		for (let round = 0; round < 3; round++) {
-			await Promise.all(Array.from({length: 20}, (_, i) => api.get(at(`/json?size=64&n=${i}`), {signal}).json()));
-		}
+		const {peak, live} = await abortListenersDuring(3, 20);
 		expect(peak).toBe(1);
 		expect(live).toBe(0);
 	});

@@ -2,6 +2,7 @@
 import {describe, expect, it} from 'vitest';
 import {createClient} from '../../../../src/index.js';
 import {at, failure, fault} from '../../../support/fault.js';
+import {expectBodyMethodsToFailInTheUnion} from '../../../support/shared-cases.js';
 
 describe('in Firefox', () => {
 	it('runs in a real Firefox', () => {
@@ -26,11 +27,6 @@ describe('in Firefox', () => {
 	});
 
 	it('every body method of a handed Response rejects with the union when the body dies', async () => {
-		const api = createClient({retry: 0});
-		for (const method of ['text', 'json', 'arrayBuffer', 'blob', 'bytes', 'formData'] as const) {
-			const response = await api.get(at('/reset-mid-body?framing=cl'));
-			const error = await failure((response[method] as () => Promise<unknown>).call(response));
-			expect(error, method).toMatchObject({kind: 'network', code: 'unknown', phase: 'body'});
-		}
+		await expectBodyMethodsToFailInTheUnion();
 	});
 });
