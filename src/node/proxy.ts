@@ -14,7 +14,6 @@
 // The proxy's credentials (the URL's userinfo) go to undici alone, which sends them as
 // Proxy-Authorization: no message, error or field of ours ever holds more than the proxy's origin.
 
-
 export type ProxyOption = string | URL | false | undefined;
 
 /** Where requests go: straight, through one proxy, or as the environment says. */
