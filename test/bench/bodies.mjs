@@ -51,6 +51,32 @@ export function expectedGreeting(kind) {
 	return GBK_TEXT.repeat(kind === 'gbk' ? GBK_REPEAT : UTF8_REPEAT);
 }
 
+/**
+ * Issue 10's decoding case: a 12 MB UTF-8 JSON array of records mixing ASCII and CJK (every record
+ * has ASCII keys and numbers; about two in three carry Japanese or Chinese text). Record i is
+ * `record(i)`, so a client can check every one without the server sending the expected values.
+ */
+export const RECORDS_BYTES = 12_000_000;
+const CITIES = ['Berlin', '東京都渋谷区', '上海市浦东新区'];
+const NOTES = ['plain ascii text here', '简体中文：你好，世界！欢迎使用', 'こんにちは、世界。ようこそ'];
+export const record = (i) => ({id: i, name: `user-${i}`, city: CITIES[i % 3], note: NOTES[i % 5 % 3], ok: i % 2 === 0, score: (i * 37) % 1000 / 10});
+
+/** How many records fit in `RECORDS_BYTES` (computed once, same on both sides). */
+export const RECORDS_COUNT = (() => {
+	let size = 1; // '['
+	let i = 0;
+	while (true) {
+		const next = encoder.encode(JSON.stringify(record(i))).length + (i > 0 ? 1 : 0);
+		if (size + next + 1 > RECORDS_BYTES) return i;
+		size += next;
+		i++;
+	}
+})();
+
+export function buildRecordsBody() {
+	return encoder.encode(JSON.stringify(Array.from({length: RECORDS_COUNT}, (_, i) => record(i))));
+}
+
 /** ~100 B of JSON. */
 export const SMALL = {id: 1, name: 'surefetch', ok: true, tags: ['bench', 'small'], count: 42, note: 'a small JSON body'};
 

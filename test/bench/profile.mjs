@@ -21,7 +21,7 @@ import {build, nodeInfo, readOptions, provenance, requireDist, resolveNode, root
 function parseArgs(argv) {
 	const args = readOptions(argv, {node: process.execPath, client: 'surefetch', case: 'c64', duration: 6000, interval: 250, top: 20, keep: false, 'no-build': false});
 	args.build = !args['no-build'];
-	if (!['small', 'c64', 'mib', 'gbk', 'utf8'].includes(args.case)) throw new Error('--case must be small, c64, mib, gbk or utf8');
+	if (!['small', 'c64', 'mib', 'gbk', 'utf8', 'records'].includes(args.case)) throw new Error('--case must be small, c64, mib, gbk, utf8 or records');
 	if (!Number.isFinite(args.duration) || args.duration < 500 || args.duration > 120_000) throw new Error('--duration must be 500..120000 ms');
 	if (!Number.isInteger(args.interval) || args.interval < 50 || args.interval > 10_000) throw new Error('--interval must be 50..10000 µs');
 	if (!Number.isInteger(args.top) || args.top < 1 || args.top > 500) throw new Error('--top must be 1..500');

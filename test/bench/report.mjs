@@ -6,7 +6,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import {resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-export const CASE_ORDER = ['small', 'c64', 'mib', 'gbk', 'utf8', 'rss', 'heap'];
+export const CASE_ORDER = ['small', 'c64', 'mib', 'gbk', 'utf8', 'records', 'rss', 'heap'];
 
 const TITLES = {
 	small: '(a) sequential small JSON (~100 B), concurrency 1',
@@ -14,6 +14,7 @@ const TITLES = {
 	mib: '(c) 1 MiB bodies, concurrency 8',
 	gbk: '(d) `.json()` of a 10 MB GBK JSON body (`charset=gbk`)',
 	utf8: '(d) `.json()` of a 10 MB UTF-8 JSON body',
+	records: '(d) `.json()` of a 12 MB UTF-8 JSON array of records, ASCII and CJK',
 	rss: '(e) memory: peak RSS reading a 200 MiB body',
 	heap: '(e) memory: heap after N small JSON requests (concurrency 8)',
 };
@@ -63,6 +64,8 @@ export function summarize(runs) {
 				rounds: entry.ok.length,
 				errors: entry.errors,
 				rps,
+				/** round -> req/s, for the per-round ratios of the decoding cases. */
+				byRound: Object.fromEntries(entry.ok.map((r) => [r.round, r.rps])),
 				cpu: pick('cpuUsPerReq'),
 				spread: rpsValues.length > 1 ? (Math.max(...rpsValues) - Math.min(...rpsValues)) / rps : 0,
 				correct: entry.ok.every((r) => r.correct !== false),
@@ -82,6 +85,16 @@ export function summarize(runs) {
 }
 
 const MB = 2 ** 20;
+/** Cases that read one big body whose text is checked. */
+const DECODING = ['gbk', 'utf8', 'records'];
+
+/** Round by round, the client's time per read ÷ the baseline's (fetch's req/s ÷ the client's), and the worst. */
+function perRound(row, base) {
+	if (!base) return 'n/a';
+	const ratios = Object.entries(row.byRound ?? {}).filter(([round]) => Number.isFinite(base.byRound?.[round])).map(([round, rps]) => base.byRound[round] / rps);
+	if (ratios.length === 0) return 'n/a';
+	return `${ratios.map((r) => r.toFixed(2)).join(' · ')} (worst ${Math.max(...ratios).toFixed(2)}×)`;
+}
 const num = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}) : 'n/a');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
 const clientCell = (client, row) => `${client === 'fetch-arrayBuffer' ? 'fetch' : client}${row.errors.length ? ` (${row.errors.length} failed round${row.errors.length > 1 ? 's' : ''})` : ''}`;
@@ -131,7 +144,7 @@ export function renderMarkdown({meta, runs}) {
 	const background = backgroundLine(runs);
 	if (background) lines.push(`- ${background}`);
 	const w = meta.windows;
-	lines.push(`- Method: one process per client per round, rounds interleaved (A B C … A B C …), medians of ${meta.rounds} round${meta.rounds > 1 ? 's' : ''}. Cases a–c: ${w.small.warmupMs} ms warm-up + ${w.small.durationMs} ms measured; 10 MB cases: ${w.gbk.warmupMs} ms + ${w.gbk.durationMs} ms; 200 MiB read: median of ${Math.min(meta.rounds, 2)} round(s); heap: ${meta.heapRequests.toLocaleString('en-US')} requests, 1 round.`);
+	lines.push(`- Method: one process per client per round, rounds interleaved (A B C … A B C …), medians of ${meta.rounds} round${meta.rounds > 1 ? 's' : ''}. Cases a–c: ${w.small.warmupMs} ms warm-up + ${w.small.durationMs} ms measured; 10/12 MB cases: ${w.gbk.warmupMs} ms + ${w.gbk.durationMs} ms; 200 MiB read: median of ${Math.min(meta.rounds, 2)} round(s); heap: ${meta.heapRequests.toLocaleString('en-US')} requests, 1 round.`);
 	lines.push('- CPU µs/req: `process.cpuUsage()` (user + system, all threads of the client process, GC included) over the measured window ÷ requests. Ratios: req/s ÷ the baseline\'s req/s (higher is faster) · CPU ÷ the baseline\'s CPU (lower is cheaper). Spread: (max − min) ÷ median of req/s over the rounds.');
 	lines.push('');
 	for (const name of meta.cases) {
@@ -162,12 +175,16 @@ export function renderMarkdown({meta, runs}) {
 		} else {
 			const base = rows.fetch;
 			const ky = rows.ky;
-			const decoding = name === 'gbk' || name === 'utf8';
-			lines.push(`| client | req/s | CPU µs/req | spread | vs fetch: req/s · CPU | vs ky: req/s · CPU |${decoding ? ' decoded text |' : ''}`);
-			lines.push(`|---|--:|--:|--:|--:|--:|${decoding ? '---|' : ''}`);
+			const decoding = DECODING.includes(name);
+			lines.push(`| client | req/s | CPU µs/req | spread | vs fetch: req/s · CPU | vs ky: req/s · CPU |${decoding ? ' time per read ÷ fetch\'s, each round | decoded text |' : ''}`);
+			lines.push(`|---|--:|--:|--:|--:|--:|${decoding ? '--:|---|' : ''}`);
 			for (const [client, row] of Object.entries(rows)) {
-				const text = !decoding ? '' : row.rounds === 0 ? ' n/a |' : row.correct ? ' ✓ |' : ` ✗ wrong (\`${row.sample}…\`) |`;
+				const text = !decoding ? '' : row.rounds === 0 ? ' n/a | n/a |' : ` ${perRound(row, base)} | ${row.correct ? '✓' : `✗ wrong (\`${row.sample}…\`)`} |`;
 				lines.push(`| ${clientCell(client, row)} | ${num(row.rps, row.rps < 100 ? 1 : 0)} | ${num(row.cpu)} | ${Number.isFinite(row.spread) ? `${Math.round(row.spread * 100)}%` : 'n/a'} | ${ratio(row.rps, base?.rps)} · ${ratio(row.cpu, base?.cpu)} | ${ratio(row.rps, ky?.rps)} · ${ratio(row.cpu, ky?.cpu)} |${text}`);
+			}
+			if (decoding) {
+				lines.push('');
+				lines.push('Each round: fetch\'s req/s ÷ the client\'s in that round (the time one read takes, relative to raw fetch\'s; above 1 is slower), then the worst round.');
 			}
 			if (name === 'gbk') {
 				lines.push('');
@@ -255,7 +272,7 @@ export function renderSvg({meta, runs}) {
 			const b = bars(right, y, entries, (r) => r.rps, 'req/s', 0, 'req/s during the run');
 			bottom = Math.max(a, b);
 		} else {
-			const digits = name === 'gbk' || name === 'utf8' ? 1 : 0;
+			const digits = DECODING.includes(name) ? 1 : 0;
 			const a = bars(20, y, entries, (r) => r.rps, 'req/s', digits, 'req/s (higher is better)');
 			const b = bars(right, y, entries, (r) => r.cpu, 'µs', 0, 'CPU µs per request (lower is better)');
 			bottom = Math.max(a, b);

@@ -58,6 +58,7 @@ async function main() {
 		mib: {durationMs: quick ? 500 : args.duration, warmupMs: quick ? 200 : 750},
 		gbk: {durationMs: quick ? 500 : Math.min(args.duration, 1500), warmupMs: quick ? 100 : 400},
 		utf8: {durationMs: quick ? 500 : Math.min(args.duration, 1500), warmupMs: quick ? 100 : 400},
+		records: {durationMs: quick ? 500 : Math.min(args.duration, 1500), warmupMs: quick ? 100 : 400},
 	};
 
 	const started = Date.now();

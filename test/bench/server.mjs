@@ -4,12 +4,13 @@
 //   /small     ~100 B of JSON              /1k        ~1 KB of JSON
 //   /1m        1 MiB of bytes              /big       200 MiB, streamed in 1 MiB writes
 //   /gbk-10m   10 MB of JSON, charset=gbk  /utf8-10m  10 MB of JSON, charset=utf-8
+//   /records-12m  12 MB JSON array of records, ASCII and CJK, charset=utf-8
 //
 // Started by run.mjs / profile.mjs with an IPC channel: it sends {port} once listening and exits
 // when the parent disconnects. Standalone: `node test/bench/server.mjs` prints the URL.
 
 import {createServer} from 'node:http';
-import {BIG_BYTES, buildGbkBody, buildUtf8Body, MIB, ONE_KB, SMALL} from './bodies.mjs';
+import {BIG_BYTES, buildGbkBody, buildRecordsBody, buildUtf8Body, MIB, ONE_KB, SMALL} from './bodies.mjs';
 
 const json = (value) => Buffer.from(JSON.stringify(value));
 const routes = new Map();
@@ -23,6 +24,7 @@ for (let i = 0; i < oneMiB.length; i++) oneMiB[i] = (i * 31 + 7) & 0xff;
 route('/1m', oneMiB, 'application/octet-stream');
 route('/gbk-10m', Buffer.from(buildGbkBody()), 'application/json; charset=gbk');
 route('/utf8-10m', Buffer.from(buildUtf8Body()), 'application/json; charset=utf-8');
+route('/records-12m', Buffer.from(buildRecordsBody()), 'application/json; charset=utf-8');
 
 const BIG_CHUNKS = BIG_BYTES / MIB;
 
