@@ -7,6 +7,7 @@
 // process (user + system, every thread: GC included) over the window, divided by the requests.
 
 import {resolve} from 'node:path';
+import {constants, PerformanceObserver} from 'node:perf_hooks';
 import {fileURLToPath} from 'node:url';
 import {BIG_BYTES, expectedGreeting, MIB, record, RECORDS_COUNT} from './bodies.mjs';
 import {loadClient} from './clients.mjs';
@@ -120,6 +121,30 @@ async function heap(client, config) {
 	return {requests, seconds, rps: requests / seconds, heapBefore: before, heapAfter: after, heapGrowth: after - before};
 }
 
+/** `config.reads` reads one after another, each timed, with the major GCs that began inside it (gc-rounds.mjs). */
+async function reads(client, spec, config) {
+	const url = config.base + spec.path;
+	const op = client[spec.op];
+	const majors = [];
+	const observer = new PerformanceObserver((list) => {
+		for (const entry of list.getEntries()) if ((entry.detail?.kind ?? entry.kind) === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push([entry.startTime, entry.duration]);
+	});
+	observer.observe({entryTypes: ['gc']});
+	const spans = [];
+	for (let i = 0; i < config.reads; i++) {
+		const t0 = performance.now();
+		const value = await op(url);
+		spans.push([t0, performance.now()]);
+		if (!spec.quick(value)) throw new Error(`unexpected result from ${spec.path}: ${describe(value)}`);
+	}
+	await new Promise((done) => setTimeout(done, 50)); // the last GC entries are delivered asynchronously
+	observer.disconnect();
+	return {reads: spans.map(([a, b]) => {
+		const inside = majors.filter(([start]) => start >= a && start < b);
+		return {ms: b - a, majorGcs: inside.length, majorGcMs: inside.reduce((sum, [, ms]) => sum + ms, 0)};
+	})};
+}
+
 function describe(value) {
 	try {
 		return JSON.stringify(value)?.slice(0, 120) ?? String(value);
@@ -135,6 +160,7 @@ async function main() {
 	try {
 		if (config.case === 'rss') result = await rss(client, config);
 		else if (config.case === 'heap') result = await heap(client, config);
+		else if (CASES[config.case] && config.reads) result = await reads(client, CASES[config.case], config);
 		else if (CASES[config.case]) result = await throughput(client, CASES[config.case], config);
 		else throw new Error(`unknown case ${config.case}`);
 	} finally {
