@@ -64,7 +64,6 @@ export class Attempt implements AttemptContext {
 	/** The response's headers, once they came (its Content-Type names a DecodeError of this attempt). */
 	headers: Headers | undefined;
 	request!: Request;
-	#queuedAt = now();
 	#dispatchedAt = 0;
 	#headersAt = 0;
 	#endedAt = 0;
@@ -140,9 +139,12 @@ export class Attempt implements AttemptContext {
 				let admission = policy.admit!(this);
 				if (typeof (admission as Promise<unknown> | undefined)?.then === 'function') {
 					node.arm('queue', deadlines.queue);
+					const since = now();
 					// Admitted after the attempt gave up: the slot goes straight back.
 					admission = await race(node, admission as Promise<Awaited<typeof admission>>, (late) => typeof late === 'function' && late({}));
 					node.disarm('queue');
+					// Queue time is time spent waiting to be admitted, nothing else (not a GC pause before dispatch).
+					op.queueMs += now() - since;
 				}
 				if (admission === false) throw this.hedge ? new Declined() : new TypeError(`the policy "${policy.name}" declined an attempt that is not a hedge`);
 				if (typeof admission === 'function') (this.#dones ??= []).push(admission);
@@ -157,7 +159,6 @@ export class Attempt implements AttemptContext {
 			throw this.fail(error, 'headers');
 		}
 		this.#dispatchedAt = now();
-		op.queueMs += this.#dispatchedAt - this.#queuedAt;
 		this.number = ++op.attempts;
 		const {listeners} = op.client;
 		if (listeners?.request) emit(listeners.request, {request: op.request, attempt: this.number});

@@ -33,6 +33,24 @@ describe('listeners', () => {
 		expect(timings.body).toBeGreaterThanOrEqual(140); // the idle deadline ran on the body
 	});
 
+	it('timings.queue is time spent waiting to be admitted: 0 without a policy that made the attempt wait', async () => {
+		const responses: ResponseEvent[] = [];
+		const on = {response: (e: ResponseEvent) => responses.push(e)};
+		// An admit policy that blocks for 40 ms without making the attempt wait (as a long GC pause would).
+		const busy = {name: 'busy', admit: () => {
+			const end = performance.now() + 40;
+			while (performance.now() < end);
+			return undefined;
+		}};
+		// One that makes it wait for 60 ms.
+		const slow = {name: 'slow', admit: () => new Promise<undefined>((resolve) => setTimeout(resolve, 60))};
+		await createClient({retry: 0, on}).get(at('/ok')).text();
+		await createClient({retry: 0, on, use: [busy]}).get(at('/ok')).text();
+		await createClient({retry: 0, on, use: [slow]}).get(at('/ok')).text();
+		expect(responses.map((e) => e.timings.queue).slice(0, 2)).toEqual([0, 0]);
+		expect(responses[2]!.timings.queue).toBeGreaterThanOrEqual(55);
+	});
+
 	it('on.error fires once for failures found by a reader or by the caller\'s own read', async () => {
 		const errors: ErrorEvent[] = [];
 		// idle far above the 20 ms after which the server resets the mid-body fault (no stall here).
