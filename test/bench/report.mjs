@@ -88,12 +88,39 @@ const MB = 2 ** 20;
 /** Cases that read one big body whose text is checked. */
 const DECODING = ['gbk', 'utf8', 'records'];
 
-/** Round by round, the client's time per read ÷ the baseline's (fetch's req/s ÷ the client's), and the worst. */
+/** The client's time per read ÷ the baseline's, round by round (fetch's req/s ÷ the client's in the same round). */
+function roundRatios(row, base) {
+	return Object.entries(row?.byRound ?? {}).filter(([round]) => Number.isFinite(base?.byRound?.[round])).map(([round, rps]) => base.byRound[round] / rps);
+}
+
+/** Round by round, the client's time per read ÷ the baseline's, and the worst. */
 function perRound(row, base) {
-	if (!base) return 'n/a';
-	const ratios = Object.entries(row.byRound ?? {}).filter(([round]) => Number.isFinite(base.byRound?.[round])).map(([round, rps]) => base.byRound[round] / rps);
+	const ratios = roundRatios(row, base);
 	if (ratios.length === 0) return 'n/a';
 	return `${ratios.map((r) => r.toFixed(2)).join(' · ')} (worst ${Math.max(...ratios).toFixed(2)}×)`;
+}
+
+/** [what, measured, met] for each of issue 10's speed targets this run has the clients and cases for. */
+function targetRows(summary) {
+	const rows = [];
+	const c64 = summary.c64;
+	if (c64?.surefetch && c64.ky) {
+		const rps = c64.surefetch.rps / c64.ky.rps;
+		const cpu = c64.surefetch.cpu / c64.ky.cpu;
+		rows.push(['(b) surefetch ÷ ky, req/s ≥ 0.95×', `${rps.toFixed(2)}×`, rps >= 0.95]);
+		rows.push(['(b) surefetch ÷ ky, CPU per request ≤ 1.10×', `${cpu.toFixed(2)}×`, cpu <= 1.1]);
+	}
+	if (c64?.['surefetch-node'] && c64.fetch) {
+		const rps = c64['surefetch-node'].rps / c64.fetch.rps;
+		rows.push(['(b) surefetch/node ÷ raw fetch, req/s ≥ 1.2×', `${rps.toFixed(2)}×`, rps >= 1.2]);
+	}
+	for (const [name, limit, what] of [['records', 1.1, '12 MB UTF-8 records: `.json()` time ÷ `response.json()`'], ['gbk', 1.3, '10 MB GBK: `.json()` time ÷ TextDecoder + JSON.parse']]) {
+		const ratios = roundRatios(summary[name]?.surefetch, summary[name]?.fetch);
+		if (ratios.length === 0) continue;
+		const worst = Math.max(...ratios);
+		rows.push([`(d) ${what}, every round ≤ ${limit.toFixed(1)}×`, `worst ${worst.toFixed(2)}× (median ${(summary[name].fetch.rps / summary[name].surefetch.rps).toFixed(2)}×)`, worst <= limit]);
+	}
+	return rows;
 }
 const num = (n, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', {minimumFractionDigits: digits, maximumFractionDigits: digits}) : 'n/a');
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
@@ -147,6 +174,15 @@ export function renderMarkdown({meta, runs}) {
 	lines.push(`- Method: one process per client per round, rounds interleaved (A B C … A B C …), medians of ${meta.rounds} round${meta.rounds > 1 ? 's' : ''}. Cases a–c: ${w.small.warmupMs} ms warm-up + ${w.small.durationMs} ms measured; 10/12 MB cases: ${w.gbk.warmupMs} ms + ${w.gbk.durationMs} ms; 200 MiB read: median of ${Math.min(meta.rounds, 2)} round(s); heap: ${meta.heapRequests.toLocaleString('en-US')} requests, 1 round.`);
 	lines.push('- CPU µs/req: `process.cpuUsage()` (user + system, all threads of the client process, GC included) over the measured window ÷ requests. Ratios: req/s ÷ the baseline\'s req/s (higher is faster) · CPU ÷ the baseline\'s CPU (lower is cheaper). Spread: (max − min) ÷ median of req/s over the rounds.');
 	lines.push('');
+	const targets = targetRows(summary);
+	if (targets.length > 0) {
+		lines.push('## Issue 10\'s speed targets, in this run');
+		lines.push('');
+		lines.push('| target | measured | met |');
+		lines.push('|---|--:|:-:|');
+		for (const [what, value, met] of targets) lines.push(`| ${what} | ${value} | ${met ? '✓' : '✗'} |`);
+		lines.push('');
+	}
 	for (const name of meta.cases) {
 		const rows = summary[name];
 		if (!rows) continue;
