@@ -139,12 +139,15 @@ export class Attempt implements AttemptContext {
 				let admission = policy.admit!(this);
 				if (typeof (admission as Promise<unknown> | undefined)?.then === 'function') {
 					node.arm('queue', deadlines.queue);
+					// Queue time is time spent waiting to be admitted (admitted or not), nothing else: not a GC pause before dispatch.
 					const since = now();
-					// Admitted after the attempt gave up: the slot goes straight back.
-					admission = await race(node, admission as Promise<Awaited<typeof admission>>, (late) => typeof late === 'function' && late({}));
+					try {
+						// Admitted after the attempt gave up: the slot goes straight back.
+						admission = await race(node, admission as Promise<Awaited<typeof admission>>, (late) => typeof late === 'function' && late({}));
+					} finally {
+						op.queueMs += now() - since;
+					}
 					node.disarm('queue');
-					// Queue time is time spent waiting to be admitted, nothing else (not a GC pause before dispatch).
-					op.queueMs += now() - since;
 				}
 				if (admission === false) throw this.hedge ? new Declined() : new TypeError(`the policy "${policy.name}" declined an attempt that is not a hedge`);
 				if (typeof admission === 'function') (this.#dones ??= []).push(admission);

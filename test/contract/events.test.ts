@@ -49,6 +49,16 @@ describe('listeners', () => {
 		await createClient({retry: 0, on, use: [slow]}).get(at('/ok')).text();
 		expect(responses.map((e) => e.timings.queue).slice(0, 2)).toEqual([0, 0]);
 		expect(responses[2]!.timings.queue).toBeGreaterThanOrEqual(55);
+		// A wait that ends in the queue deadline was queue time too: the error event says how long.
+		const errors: ErrorEvent[] = [];
+		const full = limit({concurrency: 1});
+		const api = createClient({retry: 0, use: [full], timeout: {queue: 100}, on: {error: (e) => errors.push(e)}});
+		const holder = api.get(at('/delay?ms=600')).text();
+		await api.get(at('/ok')).text().catch(() => {});
+		await holder;
+		expect(errors).toHaveLength(1);
+		expect(errors[0]!.error).toMatchObject({kind: 'timeout', phase: 'queue'});
+		expect(errors[0]!.timings.queue).toBeGreaterThanOrEqual(95);
 	});
 
 	it('on.error fires once for failures found by a reader or by the caller\'s own read', async () => {
