@@ -47,15 +47,18 @@ async function drive(run, concurrency, until, maxRequests) {
 	return done;
 }
 
+/** One request of the case, its result checked cheaply. */
+const oneRequest = (client, spec, config) => async () => {
+	const value = await client[spec.op](config.base + spec.path);
+	if (!spec.quick(value)) throw new Error(`unexpected result from ${spec.path}: ${describe(value)}`);
+};
+
 async function throughput(client, spec, config) {
 	const url = config.base + spec.path;
 	const op = client[spec.op];
 	let correct = true;
 	let sample;
-	const run = async () => {
-		const value = await op(url);
-		if (!spec.quick(value)) throw new Error(`unexpected result from ${spec.path}: ${describe(value)}`);
-	};
+	const run = oneRequest(client, spec, config);
 	// The first result is checked in full (for the 10 MB bodies: is the text the known one?).
 	const first = await op(url);
 	if (!spec.quick(first)) throw new Error(`unexpected result from ${spec.path}: ${describe(first)}`);
@@ -123,8 +126,7 @@ async function heap(client, config) {
 
 /** `config.reads` reads one after another, each timed, with the major GCs that began inside it (gc-rounds.mjs). */
 async function reads(client, spec, config) {
-	const url = config.base + spec.path;
-	const op = client[spec.op];
+	const run = oneRequest(client, spec, config);
 	const majors = [];
 	const observer = new PerformanceObserver((list) => {
 		for (const entry of list.getEntries()) if ((entry.detail?.kind ?? entry.kind) === constants.NODE_PERFORMANCE_GC_MAJOR) majors.push([entry.startTime, entry.duration]);
@@ -133,9 +135,8 @@ async function reads(client, spec, config) {
 	const spans = [];
 	for (let i = 0; i < config.reads; i++) {
 		const t0 = performance.now();
-		const value = await op(url);
+		await run();
 		spans.push([t0, performance.now()]);
-		if (!spec.quick(value)) throw new Error(`unexpected result from ${spec.path}: ${describe(value)}`);
 	}
 	await new Promise((done) => setTimeout(done, 50)); // the last GC entries are delivered asynchronously
 	observer.disconnect();

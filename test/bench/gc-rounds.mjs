@@ -7,6 +7,9 @@
 // The first two reads of each process (start-up, first heap growth) are left out of the medians.
 
 import {build, readOptions, requireDist, resolveNode, runClient, snapshotDist, startServer} from './harness.mjs';
+import {median} from './report.mjs';
+
+const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(0)} ms` : 'n/a');
 
 const args = readOptions(process.argv.slice(2), {node: process.execPath, case: 'records', clients: 'fetch,ky,surefetch', reads: 16, rounds: 2, 'no-build': false});
 if (!['gbk', 'utf8', 'records'].includes(args.case)) throw new Error('--case must be gbk, utf8 or records');
@@ -17,10 +20,6 @@ if (!args['no-build']) build();
 requireDist();
 const snapshot = snapshotDist();
 const server = await startServer();
-const median = (values) => {
-	const sorted = [...values].sort((a, b) => a - b);
-	return sorted.length === 0 ? Number.NaN : sorted[sorted.length >> 1];
-};
 try {
 	for (let round = 1; round <= args.rounds; round++) {
 		for (const client of args.clients.split(',')) {
@@ -31,7 +30,7 @@ try {
 			const without = kept.filter((r) => r.majorGcs === 0).map((r) => r.ms);
 			const gcMs = kept.reduce((sum, r) => sum + r.majorGcMs, 0) / kept.length;
 			console.log(`round ${round} ${client.padEnd(14)} ${kept.map((r) => `${r.ms.toFixed(0)}${r.majorGcs ? '*' : ''}`).join(' ')}`);
-			console.log(`${' '.repeat(23)}median ${median(withGc).toFixed(0)} ms with a major GC inside (${withGc.length} reads), ${median(without).toFixed(0)} ms without (${without.length}); major GC pause ${gcMs.toFixed(0)} ms per read`);
+			console.log(`${' '.repeat(23)}median ${ms(median(withGc))} with a major GC inside (${withGc.length} reads), ${ms(median(without))} without (${without.length}); major GC pause ${gcMs.toFixed(0)} ms per read`);
 		}
 	}
 } finally {
