@@ -6,7 +6,7 @@
 //
 // The first two reads of each process (start-up, first heap growth) are left out of the medians.
 
-import {build, readOptions, requireDist, resolveNode, runClient, snapshotDist, startServer} from './harness.mjs';
+import {prepare, readOptions, runClient} from './harness.mjs';
 import {median} from './report.mjs';
 
 const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(0)} ms` : 'n/a');
@@ -14,12 +14,7 @@ const ms = (value) => (Number.isFinite(value) ? `${value.toFixed(0)} ms` : 'n/a'
 const args = readOptions(process.argv.slice(2), {node: process.execPath, case: 'records', clients: 'fetch,ky,surefetch', reads: 16, rounds: 2, 'no-build': false});
 if (!['gbk', 'utf8', 'records'].includes(args.case)) throw new Error('--case must be gbk, utf8 or records');
 if (!Number.isInteger(args.reads) || args.reads < 3 || args.reads > 200) throw new Error('--reads must be 3..200');
-if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 20) throw new Error('--rounds must be 1..20');
-const node = resolveNode(args.node);
-if (!args['no-build']) build();
-requireDist();
-const snapshot = snapshotDist();
-const server = await startServer();
+const {node, snapshot, server, stop} = await prepare(args);
 try {
 	for (let round = 1; round <= args.rounds; round++) {
 		for (const client of args.clients.split(',')) {
@@ -34,6 +29,5 @@ try {
 		}
 	}
 } finally {
-	server.stop();
-	snapshot.remove();
+	stop();
 }

@@ -114,6 +114,29 @@ export function startServer() {
 }
 
 /**
+ * What a tool that runs clients needs: the client Node (`--node`), a build (unless `--no-build`)
+ * snapshotted for the run, and the server. `stop()` ends the server and removes the snapshot.
+ */
+export async function prepare(args) {
+	if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 20) throw new Error('--rounds must be 1..20');
+	const node = resolveNode(args.node);
+	if (!args['no-build']) build();
+	requireDist();
+	const snapshot = snapshotDist();
+	let server;
+	try {
+		server = await startServer();
+	} catch (error) {
+		snapshot.remove();
+		throw error;
+	}
+	return {node, snapshot, server, stop: () => {
+		server.stop();
+		snapshot.remove();
+	}};
+}
+
+/**
  * CPU time (clock ticks) of the whole machine, of this process, of its waited-for children and of
  * the server, from /proc (Linux; undefined elsewhere). The difference of two snapshots around a
  * client run tells how much CPU *other* processes took meanwhile: a busy neighbour shows up there.
