@@ -8,9 +8,7 @@
 // profile.mjs's "(garbage collector)" row is a sampling profiler's guess and differs between clients
 // by more than the GC does: compare GC here.
 
-import {spawnSync} from 'node:child_process';
-import {join} from 'node:path';
-import {nodeInfo, prepare, readOptions, root} from './harness.mjs';
+import {nodeInfo, prepare, readOptions, spawnClient} from './harness.mjs';
 
 const args = readOptions(process.argv.slice(2), {node: process.execPath, clients: 'fetch,ky,surefetch', requests: 12_000, rounds: 2, 'no-build': false});
 if (!Number.isInteger(args.requests) || args.requests < 1000 || args.requests > 200_000) throw new Error('--requests must be 1000..200000');
@@ -18,14 +16,12 @@ const {node, snapshot, server, stop} = await prepare(args);
 
 /** One client process: its result line and the GC trace summed. */
 function measure(client) {
-	// No warm-up: every request of the process counts, and so does every GC (a 60 s window caps it).
+	// No warm-up: every request of the process counts, and so does every GC, start-up's included (a 60 s window caps it).
 	const config = {client, case: 'c64', base: server.base, dist: snapshot.dir, durationMs: 60_000, warmupMs: 0, maxRequests: args.requests};
-	const run = spawnSync(node, ['--trace-gc-nvp', join(root, 'test/bench/client.mjs'), JSON.stringify(config)], {cwd: root, encoding: 'utf8', timeout: 180_000, killSignal: 'SIGKILL', maxBuffer: 256 << 20});
-	const lines = (run.stdout ?? '').split('\n');
-	const result = JSON.parse(lines.findLast((line) => line.startsWith('{')) ?? '{"ok":false,"error":"no result"}');
-	if (result.ok === false) throw new Error(`${client}: ${result.error} ${(run.stderr ?? '').slice(-300)}`);
+	const {result, stdout} = spawnClient(node, config, ['--trace-gc-nvp']);
+	if (result.ok === false) throw new Error(`${client}: ${result.error}`);
 	const sum = {minor: 0, minorMs: 0, major: 0, majorMs: 0, allocated: 0, promoted: 0};
-	for (const line of lines) {
+	for (const line of stdout.split('\n')) {
 		if (!line.includes('pause=')) continue;
 		const field = Object.fromEntries(line.trim().split(/\s+/).map((pair) => pair.split('=')));
 		const pause = Number(field.pause);

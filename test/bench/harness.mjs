@@ -114,8 +114,9 @@ export function startServer() {
 }
 
 /**
- * What a tool that runs clients needs: the client Node (`--node`), a build (unless `--no-build`)
- * snapshotted for the run, and the server. `stop()` ends the server and removes the snapshot.
+ * What a tool that runs clients in rounds needs: `--rounds` checked, the client Node (`--node`), a
+ * build (unless `--no-build`) snapshotted for the run, and the server. `stop()` ends the server and
+ * removes the snapshot.
  */
 export async function prepare(args) {
 	if (!Number.isInteger(args.rounds) || args.rounds < 1 || args.rounds > 20) throw new Error('--rounds must be 1..20');
@@ -167,12 +168,21 @@ export function otherCpuPercent(before, after, seconds) {
 
 /** Runs one client process (client.mjs) to its end; resolves with its JSON line or {ok: false, error}. */
 export function runClient(node, config, nodeFlags = []) {
+	return spawnClient(node, config, nodeFlags).result;
+}
+
+/**
+ * runClient's process, with everything it printed: a V8 flag such as --trace-gc-nvp writes to the
+ * same stdout, so the result is the last line that is a JSON object.
+ */
+export function spawnClient(node, config, nodeFlags = []) {
 	const limit = (config.durationMs ?? 0) + (config.warmupMs ?? 0) + 120_000 + (config.case === 'heap' ? 300_000 : 0);
-	const result = spawnSync(node, [...nodeFlags, here('./client.mjs'), JSON.stringify(config)], {cwd: root, encoding: 'utf8', timeout: limit, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024});
-	const line = result.stdout?.trim().split('\n').pop();
+	const run = spawnSync(node, [...nodeFlags, here('./client.mjs'), JSON.stringify(config)], {cwd: root, encoding: 'utf8', timeout: limit, killSignal: 'SIGKILL', maxBuffer: 256 * 1024 * 1024});
+	const stdout = run.stdout ?? '';
+	const line = stdout.trim().split('\n').findLast((text) => text.startsWith('{'));
 	try {
-		if (line) return JSON.parse(line);
+		if (line) return {result: JSON.parse(line), stdout};
 	} catch {}
-	const why = result.error ? String(result.error.message) : `exit ${result.status ?? result.signal}`;
-	return {ok: false, error: `${why}: ${(result.stderr ?? '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`};
+	const why = run.error ? String(run.error.message) : `exit ${run.status ?? run.signal}`;
+	return {result: {ok: false, error: `${why}: ${(run.stderr ?? '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}`}, stdout};
 }
